@@ -1,0 +1,77 @@
+# shellcheck shell=bash
+# Installing the machine packages the test hosts use.
+#
+# Hosts see the machine's /usr through their overlays, so every program a host
+# runs is installed here, on the machine, with Debian's apt-get. Nothing is
+# downloaded from anywhere else. Installation is skipped when everything is
+# already present, so a second run starts at once.
+
+# The packages the stage needs. Later issues append theirs (certbot, opendkim,
+# dovecot...) to this list: programs must be installed on the machine, since a
+# test host has no route to any package mirror.
+E2E_PACKAGES=(
+  iproute2        # ip netns, veth, bridge
+  util-linux      # unshare, nsenter, flock
+  knot            # authoritative DNS on `dns`
+  knot-dnsutils   # kdig, knsupdate, keymgr
+  dnsutils        # dig/nsupdate, for people debugging by hand
+  pebble          # ACME test CA on `acme`
+  postfix         # MTA on `world` (and, later, on `mail` via firstboot)
+  swaks           # SMTP test client
+  python3-dkim    # dkimverify
+  python3-spf     # pyspf (spfquery)
+  openssl
+  curl
+  ca-certificates
+  procps          # ps/pgrep inside hosts
+)
+
+# Is package $1 installed (dpkg says "install ok installed")?
+e2e_pkg_installed() {
+  [[ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" == "install ok installed" ]]
+}
+
+# Install whatever of E2E_PACKAGES (plus any extra names given) is missing.
+#
+# Postfix is preseeded to "No configuration" so its postinst neither asks nor
+# writes a main.cf. While apt-get runs, a policy-rc.d answering 101 stops every
+# package from starting its daemon on the machine (no postfix, no knotd); it is
+# removed again afterwards unless the machine already had one.
+e2e_install_packages() {
+  local -a missing=()
+  local pkg
+  for pkg in "${E2E_PACKAGES[@]}" "$@"; do
+    e2e_pkg_installed "$pkg" || missing+=("$pkg")
+  done
+  if ((${#missing[@]} == 0)); then
+    e2e_log "packages: all present"
+    return 0
+  fi
+  e2e_log "packages: installing ${missing[*]}"
+
+  local policy=/usr/sbin/policy-rc.d created=0 rc=0
+  if [[ ! -e "$policy" ]]; then
+    printf '#!/bin/sh\n# fb-e2e: no daemon starts while packages install\nexit 101\n' >"$policy"
+    chmod 755 "$policy"
+    created=1
+    # If we are killed before removing it, the next run's stale cleanup does.
+    : >"$E2E_STATE/policy-rc.d.created"
+  fi
+
+  echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
+  export DEBIAN_FRONTEND=noninteractive
+  {
+    apt-get update -q &&
+      apt-get install -y -q --no-install-recommends \
+        -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
+        "${missing[@]}"
+  } >"$E2E_STATE/logs/apt.log" 2>&1 || rc=$?
+
+  if ((created)); then
+    rm -f "$policy" "$E2E_STATE/policy-rc.d.created"
+  fi
+  if ((rc != 0)); then
+    tail -n 30 "$E2E_STATE/logs/apt.log" >&2
+    e2e_die "apt-get failed (exit $rc), see above"
+  fi
+}
