@@ -109,6 +109,7 @@ run_job() {
   E2E_REASON_FILE="$reason_file" timeout -k 5 "${E2E_SCENARIO_TIMEOUT:-300}" "$@" \
     >"$log" 2>&1 9>&- &
   job=$!
+  echo "$job" >"$E2E_STATE/job.pid"
   wait "$job" || rc=$?
   job=""
   reason=""

@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034 # its variables are used by the files that source it
 # Host `acme`: Pebble, the ACME test CA, at https://acme.example.test:14000/dir
 # (management API on :15000), resolving names through host dns.
 #

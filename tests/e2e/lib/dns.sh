@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034 # its variables are used by the files that source it
 # Host `dns`: Knot DNS, authoritative for the test zones.
 #
 #   example.test   our mail domain; DNSSEC-signed by Knot (automatic policy);
@@ -21,7 +21,27 @@ E2E_ZONES=(example.test example.net 2.0.192.in-addr.arpa 100.51.198.in-addr.arpa
 
 # The reverse (PTR) owner name of an IPv4 or IPv6 address, with a final dot.
 e2e_reverse_name() {
-  python3 -c 'import ipaddress, sys; print(ipaddress.ip_address(sys.argv[1]).reverse_pointer + ".")' "$1"
+  local addr=$1 hex="" out="" g i
+  if [[ "$addr" != *:* ]]; then
+    local -a o
+    IFS=. read -ra o <<<"$addr"
+    echo "${o[3]}.${o[2]}.${o[1]}.${o[0]}.in-addr.arpa."
+    return
+  fi
+  # Expand "::" to the missing zero groups, then write 32 nibbles backwards.
+  local -a head=() tail=() groups
+  if [[ "$addr" == *::* ]]; then
+    IFS=: read -ra head <<<"${addr%%::*}"
+    IFS=: read -ra tail <<<"${addr#*::}"
+  else
+    IFS=: read -ra head <<<"$addr"
+  fi
+  groups=("${head[@]}")
+  for ((i = ${#head[@]} + ${#tail[@]}; i < 8; i++)); do groups+=(0); done
+  groups+=("${tail[@]}")
+  for g in "${groups[@]}"; do hex+=$(printf '%04x' "0x$g"); done
+  for ((i = 31; i >= 0; i--)); do out+="${hex:i:1}."; done
+  echo "${out}ip6.arpa."
 }
 
 # The zone file of zone $1, written to stdout.

@@ -36,6 +36,12 @@ mount --bind "/proc/self/fd/$repo_fd" /run/e2e/repo
 mount -o remount,bind,ro /run/e2e/repo
 exec {shared_fd}<&- {repo_fd}<&-
 
+# A fresh VM of its own: its own machine id, and no policy-rc.d (some CI
+# images have one that stops every package from starting its service).
+rm -f /etc/machine-id /usr/sbin/policy-rc.d
+od -An -tx1 -N16 /dev/urandom | tr -d ' \n' >/etc/machine-id
+echo >>/etc/machine-id
+
 # /sys showing this host's network devices, not the machine's.
 mount -t sysfs -o ro "fb-e2e-$name-sys" /sys
 

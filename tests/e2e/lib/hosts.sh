@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034 # its variables are used by the files that source it
 # Test hosts: network namespaces, the router that joins them, and one
 # long-lived process per host that owns its mount, UTS and PID namespaces.
 #
@@ -36,11 +36,6 @@ declare -A E2E_SEG_V6=([lan]=2001:db8::1/64 [net]=2001:db8:1::1/64)
 
 E2E_DNS_V4=192.0.2.53
 E2E_DNS_V6=2001:db8::53
-
-# Directories of the machine a host sees through an overlay (writes stay in
-# the host) and directories it gets as an empty tmpfs.
-E2E_OVERLAY_DIRS=(etc var usr root opt srv)
-E2E_TMPFS_DIRS=(run tmp home)
 
 # PATH inside hosts: the firstboot binary under test comes first.
 E2E_HOST_PATH=/run/e2e/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
@@ -169,15 +164,25 @@ e2e_host_up() {
 # directory. Safe to call at any time, any number of times, and on the
 # leftovers of an earlier run that was killed.
 e2e_teardown() {
-  local ns pids pidfile pid tries
+  local ns pids pidfile pid
   local -a nss=()
+
+  # A scenario or stage build of a killed runner may still be running: it is
+  # `timeout`, leader of its own process group; kill the group first.
+  if [[ -s "$E2E_STATE/job.pid" ]]; then
+    pid=$(<"$E2E_STATE/job.pid")
+    if grep -qs 'scenario-exec.sh' "/proc/$pid/cmdline"; then
+      kill -9 -- "-$pid" "$pid" 2>/dev/null || true
+    fi
+  fi
+
   mapfile -t nss < <(ip netns list 2>/dev/null | awk -v p="$E2E_NS_PREFIX" 'index($1, p) == 1 {print $1}')
 
   # Every process whose network namespace is one of ours: host inits, their
   # daemons, unshare, any nsenter still running. Killing a host's init kills
   # its whole PID namespace, and its mount namespace (overlays, tmpfs) goes
   # with the last process.
-  for tries in 1 2 3 4 5 6 7 8 9 10; do
+  for _ in {1..10}; do
     pids=""
     for ns in "${nss[@]}"; do
       pids+=" $(ip netns pids "$ns" 2>/dev/null | tr '\n' ' ')"

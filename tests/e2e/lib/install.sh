@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034 # its variables are used by the files that source it
 # Installing the machine packages the test hosts use.
 #
 # Hosts see the machine's /usr through their overlays, so every program a host
@@ -18,6 +18,7 @@ E2E_PACKAGES=(
   pebble          # ACME test CA on `acme`
   postfix         # MTA on `world` (and, later, on `mail` via firstboot)
   swaks           # SMTP test client
+  libio-socket-inet6-perl # lets swaks speak SMTP over IPv6 (-6)
   python3-dkim    # dkimverify
   python3-spf     # pyspf (spfquery)
   openssl

@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034 # its variables are used by the files that source it
 # A fingerprint of what the stage must never change on the machine: its
 # names, resolver, users, the configuration of the daemons the hosts run,
 # and its own network. Taken before the hosts are built and compared at the

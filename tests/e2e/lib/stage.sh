@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034 # its variables are used by the files that source it
 # The whole stage: router, four hosts and their services.
 
 # Logs worth reading when something fails: HOST:PATH inside the host.

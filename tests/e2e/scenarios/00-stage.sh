@@ -6,11 +6,15 @@
 # /tmp: what one host writes is seen neither by the machine nor by another
 # host. The router has no route off the stage.
 scenario_hosts_isolated() {
-  local h token dir
+  local h token dir id ids
+  ids=" $(cat /etc/machine-id 2>/dev/null || true) "
   token="fb-e2e-probe-$RANDOM$RANDOM"
   for h in "${E2E_HOSTS[@]}"; do
     e2e_assert_eq "${E2E_HOST_FQDN[$h]}" "$(e2e_exec "$h" -- hostname)" "hostname of $h"
     e2e_assert_eq "${E2E_HOST_FQDN[$h]}" "$(e2e_exec "$h" -- cat /etc/hostname)" "/etc/hostname of $h"
+    id=$(e2e_exec "$h" -- cat /etc/machine-id)
+    [[ "$id" =~ ^[0-9a-f]{32}$ && "$ids" != *" $id "* ]] || e2e_fail "machine-id of $h is not its own: $id"
+    ids+="$id "
   done
   for dir in /etc /var/lib /usr/local /root /home /tmp /opt; do
     e2e_exec mail -- sh -c "echo $token >$dir/$token"
@@ -127,23 +131,31 @@ scenario_dns_tsig_update() {
 }
 
 # swaks on mail hands a message to world's Postfix (the MX of example.net),
-# which delivers it to bob's Maildir.
+# over IPv4 and over IPv6, and world delivers both to bob's Maildir. World's
+# Postfix names the client mail.example.test both times: the PTR of each of
+# mail's addresses resolves back to it (forward-confirmed reverse DNS).
 scenario_smtp_mail_to_world() {
-  local token out file
-  token="fb-e2e-$RANDOM$RANDOM"
-  out=$(e2e_exec mail -- swaks --server mx.example.net --helo mail.example.test \
-    --from "probe@example.test" --to "bob@example.net" \
-    --header "Subject: e2e $token" --body "token $token" 2>&1) ||
-    e2e_fail "swaks failed: $(tail -n 3 <<<"$out" | paste -sd ' ')"
-  e2e_assert_contains "$out" "250 2.0.0 Ok: queued" "swaks dialogue"
+  local family token out file log
+  for family in 4 6; do
+    token="fb-e2e-ipv$family-$RANDOM$RANDOM"
+    out=$(e2e_exec mail -- swaks "-$family" --server mx.example.net --helo mail.example.test \
+      --from "probe@example.test" --to "bob@example.net" \
+      --header "Subject: e2e $token" --body "token $token" 2>&1) ||
+      e2e_fail "swaks -$family failed: $(tail -n 3 <<<"$out" | paste -sd ' ')"
+    e2e_assert_contains "$out" "250 2.0.0 Ok: queued" "swaks -$family dialogue"
 
-  file_with_token() {
-    e2e_exec world -- sh -c 'grep -l -- "$1" /home/bob/Maildir/new/* 2>/dev/null' sh "$token"
-  }
-  file=$(e2e_retry 20 file_with_token) || e2e_fail "no message with $token in world:/home/bob/Maildir/new"
-  e2e_assert_contains "$(e2e_exec world -- cat "$file")" "Subject: e2e $token" "delivered message"
-  e2e_assert_contains "$(e2e_exec world -- cat /var/log/mail.log)" "status=sent (delivered to maildir)" \
-    "world's mail.log"
+    # shellcheck disable=SC2317 # called through e2e_retry
+    file_with_token() {
+      e2e_exec world -- sh -c 'grep -l -- "$1" /home/bob/Maildir/new/* 2>/dev/null' sh "$token"
+    }
+    file=$(e2e_retry 20 file_with_token) ||
+      e2e_fail "no message with $token in world:/home/bob/Maildir/new"
+    e2e_assert_contains "$(e2e_exec world -- cat "$file")" "Subject: e2e $token" "delivered message"
+  done
+  log=$(e2e_exec world -- cat /var/log/mail.log)
+  e2e_assert_contains "$log" "connect from mail.example.test[${E2E_HOST_V4[mail]}]" "world's mail.log"
+  e2e_assert_contains "$log" "connect from mail.example.test[${E2E_HOST_V6[mail]}]" "world's mail.log"
+  e2e_assert_contains "$log" "status=sent (delivered to maildir)" "world's mail.log"
 }
 
 # Pebble's ACME directory answers over HTTPS from mail, verified against the
