@@ -1,0 +1,356 @@
+//! Backups and rollback. Before a module changes anything, the original (or its absence)
+//! is recorded under `/var/log/firstboot/backups/<run-id>/<module>/`, and the manifest is
+//! rewritten (fsynced) before every change: it doubles as the journal a killed run is
+//! rolled back from. Directories are 0700 and copies 0600: backups can hold secrets.
+
+use crate::digest::sha256_hex;
+use crate::host::{Host, HostError, Root};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
+
+/// Where backups live, in the tree.
+pub const BACKUP_ROOT: &str = "/var/log/firstboot/backups";
+
+/// One recorded change.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Entry {
+    /// A file (or directory's metadata) as it was before the change.
+    File {
+        /// In-tree path.
+        path: String,
+        /// Whether it existed.
+        existed: bool,
+        /// Whether it was a directory (metadata only is restored).
+        #[serde(default)]
+        is_dir: bool,
+        /// SHA-256 of the original contents.
+        sha256: Option<String>,
+        /// Original mode, uid, gid.
+        mode: Option<u32>,
+        /// Original owner.
+        uid: Option<u32>,
+        /// Original group.
+        gid: Option<u32>,
+        /// Name of the copy under `files/`.
+        copy: Option<String>,
+        /// SHA-256 of what firstboot wrote (to notice later edits before a rollback).
+        written_sha256: Option<String>,
+    },
+    /// A directory firstboot created (removed on rollback if empty).
+    DirCreated {
+        /// In-tree path.
+        path: String,
+    },
+    /// The running host name before `set_hostname`.
+    Hostname {
+        /// The old name.
+        old: String,
+    },
+}
+
+/// The manifest of one module's backup in one run.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct BackupManifest {
+    /// Run id.
+    pub run_id: String,
+    /// Module id.
+    pub module: String,
+    /// Changes, in the order they were made.
+    pub entries: Vec<Entry>,
+    /// Services to restart after a rollback.
+    pub services: BTreeSet<String>,
+}
+
+/// The backup being written while a module applies.
+pub struct Backup {
+    root: Root,
+    dir: String,
+    manifest: BackupManifest,
+    made: bool,
+}
+
+/// In-tree directory of a module's backup for a run.
+pub fn backup_dir(run_id: &str, module: &str) -> String {
+    format!("{BACKUP_ROOT}/{run_id}/{module}")
+}
+
+impl Backup {
+    /// A backup for `module` in `run_id`; nothing is written until the first record.
+    pub fn new(root: Root, run_id: &str, module: &str) -> Self {
+        Backup {
+            root,
+            dir: backup_dir(run_id, module),
+            manifest: BackupManifest {
+                run_id: run_id.to_string(),
+                module: module.to_string(),
+                ..Default::default()
+            },
+            made: false,
+        }
+    }
+
+    /// The manifest so far.
+    pub fn manifest(&self) -> &BackupManifest {
+        &self.manifest
+    }
+
+    /// In-tree directory of this backup.
+    pub fn dir(&self) -> &str {
+        &self.dir
+    }
+
+    fn ensure_dir(&mut self) -> Result<(), HostError> {
+        if self.made {
+            return Ok(());
+        }
+        let mut cur = String::new();
+        for (i, part) in self.dir.trim_start_matches('/').split('/').enumerate() {
+            cur.push('/');
+            cur.push_str(part);
+            if self.root.meta(&cur)?.is_none() {
+                // /var and /var/log are ordinary; ours are private.
+                let mode = if i < 2 { 0o755 } else { 0o700 };
+                self.root.create_dir(&cur, mode)?;
+            }
+        }
+        self.root
+            .create_dir(format!("{}/files", self.dir), 0o700)
+            .or_else(|e| match self.root.meta(format!("{}/files", self.dir)) {
+                Ok(Some(_)) => Ok(()),
+                _ => Err(e),
+            })?;
+        self.made = true;
+        Ok(())
+    }
+
+    fn save(&mut self) -> Result<(), HostError> {
+        self.ensure_dir()?;
+        let json = serde_json::to_vec_pretty(&self.manifest).unwrap_or_default();
+        self.root
+            .write_atomic(format!("{}/manifest.json", self.dir), &json, 0o600, None)
+    }
+
+    fn has_file(&self, path: &str) -> bool {
+        self.manifest.entries.iter().any(|e| match e {
+            Entry::File { path: p, .. } | Entry::DirCreated { path: p } => p == path,
+            Entry::Hostname { .. } => false,
+        })
+    }
+
+    /// Record `path` as it is now (copy or absence), once per module run, before a change.
+    pub fn record_file(&mut self, path: &str) -> Result<(), HostError> {
+        if self.has_file(path) {
+            return Ok(());
+        }
+        self.ensure_dir()?;
+        let meta = self.root.meta(path)?;
+        let is_dir = meta.is_some_and(|m| m.is_dir);
+        let data = if is_dir { None } else { self.root.read(path)? };
+        let copy = match &data {
+            Some(d) => {
+                let name = format!("{:04}", self.manifest.entries.len());
+                self.root
+                    .write_atomic(format!("{}/files/{name}", self.dir), d, 0o600, None)?;
+                Some(name)
+            }
+            None => None,
+        };
+        self.manifest.entries.push(Entry::File {
+            path: path.to_string(),
+            existed: meta.is_some(),
+            is_dir,
+            sha256: data.as_deref().map(sha256_hex),
+            mode: meta.map(|m| m.mode),
+            uid: meta.map(|m| m.uid),
+            gid: meta.map(|m| m.gid),
+            copy,
+            written_sha256: None,
+        });
+        self.save()
+    }
+
+    /// Record that firstboot is about to create directory `path`.
+    pub fn record_dir_created(&mut self, path: &str) -> Result<(), HostError> {
+        self.manifest.entries.push(Entry::DirCreated {
+            path: path.to_string(),
+        });
+        self.save()
+    }
+
+    /// Record the hash of what was written to `path`.
+    pub fn note_written(&mut self, path: &str, sha: &str) -> Result<(), HostError> {
+        for e in self.manifest.entries.iter_mut() {
+            if let Entry::File {
+                path: p,
+                written_sha256,
+                ..
+            } = e
+            {
+                if p == path {
+                    *written_sha256 = Some(sha.to_string());
+                }
+            }
+        }
+        self.save()
+    }
+
+    /// Services touched by this module (restarted after a rollback).
+    pub fn note_services(&mut self, names: &[String]) -> Result<(), HostError> {
+        if names.iter().all(|n| self.manifest.services.contains(n)) {
+            return Ok(());
+        }
+        self.manifest.services.extend(names.iter().cloned());
+        self.save()
+    }
+
+    /// Record the running host name before it is changed.
+    pub fn record_hostname(&mut self, old: &str) -> Result<(), HostError> {
+        self.manifest.entries.push(Entry::Hostname {
+            old: old.to_string(),
+        });
+        self.save()
+    }
+}
+
+/// Read a module's backup manifest for a run, if there is one.
+pub fn load(root: &Root, run_id: &str, module: &str) -> Result<Option<BackupManifest>, HostError> {
+    let path = format!("{}/manifest.json", backup_dir(run_id, module));
+    let Some(data) = root.read(&path)? else {
+        return Ok(None);
+    };
+    serde_json::from_slice(&data).map(Some).map_err(|e| {
+        HostError::io(
+            "parse",
+            &root.path(&path).unwrap_or_default(),
+            std::io::Error::other(e),
+        )
+    })
+}
+
+/// Files whose contents changed since firstboot wrote them (a rollback would lose those edits).
+pub fn edited_since(root: &Root, m: &BackupManifest) -> Result<Vec<String>, HostError> {
+    let mut out = Vec::new();
+    for e in &m.entries {
+        if let Entry::File {
+            path,
+            written_sha256: Some(w),
+            ..
+        } = e
+        {
+            let now = root.read(path)?.map(|d| sha256_hex(&d));
+            if now.as_deref() != Some(w.as_str()) {
+                out.push(path.clone());
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Undo a module's recorded changes in reverse order: contents and metadata back
+/// byte-identical, created files and directories removed, services restarted.
+pub fn restore(host: &Host, m: &BackupManifest) -> Result<Vec<String>, HostError> {
+    let root = &host.root;
+    let dir = backup_dir(&m.run_id, &m.module);
+    let mut done = Vec::new();
+    for e in m.entries.iter().rev() {
+        match e {
+            Entry::File {
+                path,
+                existed: false,
+                ..
+            } => {
+                if root.meta(path)?.is_some_and(|m| m.is_dir) {
+                    root.remove_empty_dir(path)?;
+                } else {
+                    root.remove_file(path)?;
+                }
+                done.push(format!("removed {path}"));
+            }
+            Entry::File {
+                path,
+                is_dir: true,
+                mode,
+                uid,
+                gid,
+                ..
+            } => {
+                restore_meta(host, path, *mode, *uid, *gid)?;
+                done.push(format!("restored {path}"));
+            }
+            Entry::File {
+                path,
+                copy,
+                mode,
+                uid,
+                gid,
+                ..
+            } => {
+                let data = match copy {
+                    Some(c) => root.read(format!("{dir}/files/{c}"))?.unwrap_or_default(),
+                    None => Vec::new(),
+                };
+                let owner = match (uid, gid) {
+                    (Some(u), Some(g)) if host.privileged => Some((*u, *g)),
+                    _ => None,
+                };
+                root.write_atomic(path, &data, mode.unwrap_or(0o644), owner)?;
+                done.push(format!("restored {path}"));
+            }
+            Entry::DirCreated { path } => {
+                if root.remove_empty_dir(path)? {
+                    done.push(format!("removed {path}/"));
+                }
+            }
+            Entry::Hostname { old } => {
+                if host.is_live() {
+                    nix::unistd::sethostname(old).map_err(|e| {
+                        HostError::io("sethostname", std::path::Path::new(old), e.into())
+                    })?;
+                    done.push(format!("host name {old}"));
+                }
+            }
+        }
+    }
+    if host.is_live() {
+        let sm = host.services();
+        for s in &m.services {
+            match sm.act(&host.runner, s, crate::host::services::ServiceVerb::Restart) {
+                Ok(()) => done.push(format!("restarted {s}")),
+                Err(e) => tracing::warn!("after rollback, restarting {s} failed: {e}"),
+            }
+        }
+    }
+    Ok(done)
+}
+
+fn restore_meta(
+    host: &Host,
+    path: &str,
+    mode: Option<u32>,
+    uid: Option<u32>,
+    gid: Option<u32>,
+) -> Result<(), HostError> {
+    if let Some(m) = mode {
+        host.root.set_mode(path, m)?;
+    }
+    if let (Some(u), Some(g), true) = (uid, gid, host.privileged) {
+        host.root.set_owner(path, u, g)?;
+    }
+    Ok(())
+}
+
+/// Run ids that hold a backup of `module`, oldest first.
+pub fn runs_of(root: &Root, module: &str) -> Result<Vec<String>, HostError> {
+    let base = root.path(BACKUP_ROOT)?;
+    let Ok(rd) = std::fs::read_dir(&base) else {
+        return Ok(Vec::new());
+    };
+    let mut runs: Vec<String> = rd
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|r| base.join(r).join(module).join("manifest.json").exists())
+        .collect();
+    runs.sort();
+    Ok(runs)
+}

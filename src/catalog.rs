@@ -1,0 +1,334 @@
+//! The catalog: modules and profiles embedded in the binary, plus module directories
+//! that add or override them (`--modules-dir`, `/etc/firstboot/modules.d`). Everything
+//! is parsed strictly and all problems are reported together.
+
+use crate::diag::{Diagnostic, Diagnostics};
+use crate::engine::checks::CheckKind;
+use crate::inputs::InputDecl;
+use crate::manifest::{Manifest, Module};
+use crate::profile::Profile;
+use crate::render::Templates;
+use crate::steps::StepKind;
+use include_dir::{include_dir, Dir};
+use indexmap::IndexMap;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+static MODULES: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/modules");
+static PROFILES: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/profiles");
+
+/// `modules/global.yaml`: inputs at the top of the config file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GlobalFile {
+    inputs: IndexMap<String, InputDecl>,
+}
+
+/// All modules, profiles and global inputs.
+#[derive(Debug, Clone)]
+pub struct Catalog {
+    /// Inputs at the top level of the config.
+    pub globals: IndexMap<String, InputDecl>,
+    /// Modules in run order.
+    pub modules: Vec<Module>,
+    /// Profiles by name.
+    pub profiles: BTreeMap<String, Profile>,
+}
+
+/// A module directory before parsing.
+struct RawModule {
+    id: String,
+    source: String,
+    manifest: String,
+    templates: Vec<(String, String)>,
+}
+
+fn embedded_modules() -> Vec<RawModule> {
+    MODULES
+        .dirs()
+        .map(|d| {
+            let id = d.path().to_string_lossy().into_owned();
+            let manifest = d
+                .get_file(d.path().join("module.yaml"))
+                .and_then(|f| f.contents_utf8())
+                .unwrap_or_default()
+                .to_string();
+            let mut templates = Vec::new();
+            if let Some(t) = d.get_dir(d.path().join("templates")) {
+                collect_embedded(t, &d.path().join("templates"), &id, &mut templates);
+            }
+            RawModule {
+                id,
+                source: "embedded:modules".into(),
+                manifest,
+                templates,
+            }
+        })
+        .collect()
+}
+
+fn collect_embedded(dir: &Dir, base: &Path, id: &str, out: &mut Vec<(String, String)>) {
+    for f in dir.files() {
+        let rel = f.path().strip_prefix(base).unwrap_or(f.path());
+        let text = f.contents_utf8().unwrap_or_default().to_string();
+        out.push((format!("{id}/{}", rel.display()), text));
+    }
+    for d in dir.dirs() {
+        collect_embedded(d, base, id, out);
+    }
+}
+
+fn dir_modules(dir: &Path, diags: &mut Diagnostics) -> Vec<RawModule> {
+    let src = dir.display().to_string();
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        diags.push(&src, "", "cannot read modules directory");
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for e in rd.flatten().filter(|e| e.path().is_dir()) {
+        let id = e.file_name().to_string_lossy().into_owned();
+        let mpath = e.path().join("module.yaml");
+        let manifest = match std::fs::read_to_string(&mpath) {
+            Ok(t) => t,
+            Err(err) => {
+                diags.push(
+                    &mpath.display().to_string(),
+                    "",
+                    format!("cannot read: {err}"),
+                );
+                continue;
+            }
+        };
+        let mut templates = Vec::new();
+        collect_fs(
+            &e.path().join("templates"),
+            &e.path().join("templates"),
+            &id,
+            &mut templates,
+        );
+        out.push(RawModule {
+            id,
+            source: src.clone(),
+            manifest,
+            templates,
+        });
+    }
+    out
+}
+
+fn collect_fs(dir: &Path, base: &Path, id: &str, out: &mut Vec<(String, String)>) {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in rd.flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            collect_fs(&p, base, id, out);
+        } else if let Ok(text) = std::fs::read_to_string(&p) {
+            let rel = p.strip_prefix(base).unwrap_or(&p);
+            out.push((format!("{id}/{}", rel.display()), text));
+        }
+    }
+}
+
+fn yaml_diag(file: &str, e: crate::yaml::YamlError) -> Diagnostic {
+    Diagnostic {
+        file: file.to_string(),
+        key: "(file)".into(),
+        line: e.line,
+        reason: e.message,
+    }
+}
+
+fn parse_module(raw: RawModule, diags: &mut Diagnostics) -> Option<Module> {
+    let file = format!("{}/{}/module.yaml", raw.source, raw.id);
+    let Some(order) = Module::order_of(&raw.id) else {
+        diags.push(
+            &file,
+            "(directory)",
+            format!(
+                "module directory `{}` must be named NN-name, e.g. 9-mail_config",
+                raw.id
+            ),
+        );
+        return None;
+    };
+    let manifest: Manifest = match crate::yaml::parse(&raw.manifest) {
+        Ok(m) => m,
+        Err(e) => {
+            diags.0.push(yaml_diag(&file, e));
+            return None;
+        }
+    };
+    let before = diags.0.len();
+    let mut problems = Vec::new();
+    for (k, d) in &manifest.inputs {
+        d.problems(&format!("inputs.{k}"), &mut problems);
+    }
+    for (k, r) in problems {
+        diags.push(&file, &k, r);
+    }
+    let templates = match Templates::new(&raw.templates) {
+        Ok(t) => Some(t),
+        Err(e) => {
+            diags.push(&file, "templates", e.to_string());
+            None
+        }
+    };
+    for (i, s) in manifest.steps.iter().enumerate() {
+        if let Err(e) = StepKind::from_body(&s.body) {
+            diags.push(&file, &format!("steps[{i}].{}", s.kind), e.to_string());
+        }
+        check_templates(
+            &raw.id,
+            s,
+            templates.as_ref(),
+            &file,
+            &format!("steps[{i}]"),
+            diags,
+        );
+    }
+    for (i, c) in manifest.checks.iter().enumerate() {
+        if let Err(e) = serde_json::from_value::<CheckKind>(c.body.clone()) {
+            diags.push(&file, &format!("checks[{i}].{}", c.kind), e.to_string());
+        }
+    }
+    let templates = templates?;
+    (diags.0.len() == before).then(|| Module {
+        id: raw.id,
+        order,
+        manifest,
+        templates,
+        source: raw.source,
+    })
+}
+
+fn check_templates(
+    id: &str,
+    d: &crate::manifest::Decl,
+    t: Option<&Templates>,
+    file: &str,
+    key: &str,
+    diags: &mut Diagnostics,
+) {
+    let Some(t) = t else { return };
+    for name in d.templates() {
+        if !t.has(&format!("{id}/{name}")) {
+            diags.push(
+                file,
+                &format!("{key}.template"),
+                format!("no template `{name}` in {id}/templates/"),
+            );
+        }
+    }
+}
+
+impl Catalog {
+    /// Load embedded modules and profiles, then `extra` module directories in order
+    /// (a module with the same id replaces the earlier one).
+    pub fn load(extra: &[PathBuf]) -> Result<Catalog, Diagnostics> {
+        let mut diags = Diagnostics::default();
+        let gfile = "embedded:modules/global.yaml";
+        let globals = MODULES
+            .get_file("global.yaml")
+            .and_then(|f| f.contents_utf8())
+            .map(|t| crate::yaml::parse::<GlobalFile>(t))
+            .unwrap_or_else(|| {
+                Err(crate::yaml::YamlError {
+                    line: None,
+                    message: "missing".into(),
+                })
+            });
+        let globals = match globals {
+            Ok(g) => g.inputs,
+            Err(e) => {
+                diags.0.push(yaml_diag(gfile, e));
+                IndexMap::new()
+            }
+        };
+        let mut raws = embedded_modules();
+        for d in extra {
+            for r in dir_modules(d, &mut diags) {
+                raws.retain(|x| x.id != r.id);
+                raws.push(r);
+            }
+        }
+        let mut modules: Vec<Module> = raws
+            .into_iter()
+            .filter_map(|r| parse_module(r, &mut diags))
+            .collect();
+        modules.sort_by(|a, b| (a.order, &a.id).cmp(&(b.order, &b.id)));
+        let mut seen = BTreeMap::new();
+        for m in &modules {
+            if let Some(other) = seen.insert(m.name().to_string(), m.id.clone()) {
+                diags.push(
+                    &m.manifest_path(),
+                    "name",
+                    format!("short name `{}` is also used by {other}", m.name()),
+                );
+            }
+            if globals.contains_key(m.name()) {
+                diags.push(
+                    &m.manifest_path(),
+                    "name",
+                    format!("short name `{}` clashes with a global input", m.name()),
+                );
+            }
+        }
+        let mut cat = Catalog {
+            globals,
+            modules,
+            profiles: BTreeMap::new(),
+        };
+        for f in PROFILES.files() {
+            let name = f
+                .path()
+                .file_stem()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned();
+            let file = format!("embedded:profiles/{}", f.path().display());
+            match crate::yaml::parse::<Profile>(f.contents_utf8().unwrap_or_default()) {
+                Err(e) => diags.0.push(yaml_diag(&file, e)),
+                Ok(mut p) => {
+                    for (i, m) in p.modules.iter_mut().enumerate() {
+                        match cat.module(m) {
+                            Some(found) => *m = found.id.clone(),
+                            None => diags.push(
+                                &file,
+                                &format!("modules[{i}]"),
+                                format!("unknown module `{m}`"),
+                            ),
+                        }
+                    }
+                    cat.profiles.insert(name, p);
+                }
+            }
+        }
+        if diags.is_empty() {
+            Ok(cat)
+        } else {
+            Err(diags)
+        }
+    }
+
+    /// A module by full id (`9-mail_config`) or short name (`mail`).
+    pub fn module(&self, name: &str) -> Option<&Module> {
+        self.modules
+            .iter()
+            .find(|m| m.id == name || m.name() == name)
+    }
+
+    /// The schema of the whole config file: globals plus one section per module.
+    pub fn schema(&self) -> InputDecl {
+        let mut fields = self.globals.clone();
+        for m in &self.modules {
+            fields.insert(
+                m.name().to_string(),
+                InputDecl::map(&m.manifest.description, m.manifest.inputs.clone()),
+            );
+        }
+        InputDecl::map("firstboot configuration", fields)
+    }
+}

@@ -1,0 +1,119 @@
+//! The command line (clap). Parsing only: `commands/` turns it into engine calls.
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+/// firstboot turns a fresh Linux VM into a working, trusted mail host on its first boot.
+///
+/// It runs numbered modules (7-ssl_config, 8-dns_config, 9-mail_config, 10-monitoring)
+/// chosen by a profile, backs up every file it touches under /var/log/firstboot/backups,
+/// checks its own work and rolls a module back when a check fails.
+///
+/// Exit status: 0 success; 1 a module failed (and was rolled back) or a check failed;
+/// 2 usage or input error (nothing on the host changed).
+#[derive(Debug, Parser)]
+#[command(name = "firstboot", version, propagate_version = true)]
+pub struct Cli {
+    /// Manage this tree instead of the running system (image builds): files are
+    /// written under DIR; packages, services and commands are shown, not run.
+    #[arg(long, global = true, value_name = "DIR", default_value = "/")]
+    pub root: PathBuf,
+    /// Add or override modules from DIR (NN-name/module.yaml + templates/); repeatable.
+    #[arg(long = "modules-dir", global = true, value_name = "DIR")]
+    pub modules_dirs: Vec<PathBuf>,
+    /// More output on stderr (-v info, -vv debug).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Only errors on stderr, no progress.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Which modules and inputs.
+#[derive(Debug, Clone, Args)]
+pub struct Selection {
+    /// Profile: standard (ssl, dns, mail in local mode) or advanced (all four, full mail).
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+    /// Config file [default: /etc/firstboot/config.yaml inside --root].
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Only this module (full id like 9-mail_config or short name like mail); repeatable.
+    #[arg(long, value_name = "MODULE")]
+    pub only: Vec<String>,
+    /// Seconds before an external command is killed.
+    #[arg(long, value_name = "SECS", default_value_t = 600)]
+    pub timeout: u64,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Apply the profile's modules in order (modules done on this instance are skipped).
+    ///
+    /// Example: firstboot run --profile advanced
+    Run {
+        #[command(flatten)]
+        sel: Selection,
+        /// Re-run modules already done on this instance.
+        #[arg(long)]
+        force: bool,
+        /// Replace managed files edited by hand since firstboot wrote them (the edited
+        /// copy is kept in the backup).
+        #[arg(long)]
+        overwrite: bool,
+    },
+    /// Show what `run` would change, as unified diffs; changes nothing.
+    ///
+    /// Example: firstboot plan --profile standard --config ./config.yaml
+    Plan {
+        #[command(flatten)]
+        sel: Selection,
+        /// Plan modules already done on this instance as if --force were given.
+        #[arg(long)]
+        force: bool,
+        /// Print one JSON document.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run modules' checks against the host as it is now (default: the profile's modules).
+    ///
+    /// Example: firstboot validate 9-mail_config
+    Validate {
+        /// Modules to check (id or short name).
+        modules: Vec<String>,
+        #[command(flatten)]
+        sel: Selection,
+        /// Print one JSON document.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Restore what a module's last run (or run RUN_ID) changed.
+    ///
+    /// Example: firstboot rollback dns
+    Rollback {
+        /// Module (id or short name).
+        module: String,
+        /// Run id (see `firstboot status`); default: the latest run with a backup.
+        #[arg(long = "run", value_name = "RUN_ID")]
+        run_id: Option<String>,
+        /// Roll back even if files were edited since that run (those edits are lost).
+        #[arg(long)]
+        force: bool,
+    },
+    /// List modules in order, their inputs, and the profiles.
+    List {
+        /// Print one JSON document.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Last run of each module: result, run id, instance.
+    Status {
+        /// Print one JSON document.
+        #[arg(long)]
+        json: bool,
+    },
+}

@@ -1,0 +1,54 @@
+//! One file per subcommand: each turns parsed arguments into engine calls and output.
+
+pub mod list;
+pub mod plan;
+pub mod rollback;
+pub mod run;
+pub mod status;
+pub mod validate;
+
+use crate::cli::{Cli, Command, Selection};
+use crate::engine::Options;
+use crate::error::Result;
+use crate::logging::Logs;
+use std::time::Duration;
+
+/// Engine options from the global flags and a selection.
+pub fn options(cli: &Cli, sel: Option<&Selection>) -> Options {
+    Options {
+        root: cli.root.clone(),
+        config: sel.and_then(|s| s.config.clone()),
+        profile: sel.and_then(|s| s.profile.clone()),
+        only: sel.map(|s| s.only.clone()).unwrap_or_default(),
+        modules_dirs: cli.modules_dirs.clone(),
+        timeout: Duration::from_secs(sel.map_or(600, |s| s.timeout)),
+    }
+}
+
+/// Run the parsed command.
+pub fn dispatch(cli: Cli, logs: &Logs) -> Result<()> {
+    match &cli.command {
+        Command::Run {
+            sel,
+            force,
+            overwrite,
+        } => run::run(&cli, sel, *force, *overwrite, logs),
+        Command::Plan { sel, force, json } => plan::plan(&cli, sel, *force, *json),
+        Command::Validate { modules, sel, json } => validate::validate(&cli, modules, sel, *json),
+        Command::Rollback {
+            module,
+            run_id,
+            force,
+        } => rollback::rollback(&cli, module, run_id.as_deref(), *force, logs),
+        Command::List { json } => list::list(&cli, *json),
+        Command::Status { json } => status::status(&cli, *json),
+    }
+}
+
+/// Print a value as pretty JSON on stdout.
+pub fn print_json<T: serde::Serialize>(v: &T) {
+    match serde_json::to_string_pretty(v) {
+        Ok(s) => println!("{s}"),
+        Err(e) => eprintln!("error: cannot encode JSON: {e}"),
+    }
+}

@@ -1,0 +1,29 @@
+//! `firstboot plan`: read-only.
+
+use crate::cli::{Cli, Selection};
+use crate::engine::{plan, prepare};
+use crate::error::{Error, Result};
+use crate::state::State;
+
+/// Plan and print; exit 1 when a module cannot be planned.
+pub fn plan(cli: &Cli, sel: &Selection, force: bool, json: bool) -> Result<()> {
+    let state_root = crate::host::Root::new(&cli.root);
+    let state = State::load(&state_root)?;
+    let p = prepare(&super::options(cli, Some(sel)), state.profile.as_deref())?;
+    let report = plan::plan(&p, &state, force, false).map_err(|e| Error::Module {
+        module: "(outputs)".into(),
+        reason: e,
+    })?;
+    if json {
+        super::print_json(&report);
+    } else {
+        print!("{}", plan::render_text(&report));
+    }
+    match report.modules.iter().find(|m| m.error.is_some()) {
+        Some(m) => Err(Error::Module {
+            module: m.id.clone(),
+            reason: format!("cannot be planned: {}", m.error.clone().unwrap_or_default()),
+        }),
+        None => Ok(()),
+    }
+}

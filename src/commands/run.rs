@@ -1,0 +1,22 @@
+//! `firstboot run`.
+
+use crate::cli::{Cli, Selection};
+use crate::engine::{prepare, run::RunOpts};
+use crate::error::{Error, Result};
+use crate::logging::Logs;
+
+/// Check everything, then take the lock, open the logs and run.
+pub fn run(cli: &Cli, sel: &Selection, force: bool, overwrite: bool, logs: &Logs) -> Result<()> {
+    if sel.profile.is_none() {
+        return Err(Error::Usage(
+            "no profile given: use --profile standard or --profile advanced".into(),
+        ));
+    }
+    let p = prepare(&super::options(cli, Some(sel)), None)?;
+    let _lock = crate::lock::acquire(&p.host.root)?;
+    logs.open(&p.host.root, p.redactor.clone())?;
+    let mut rep = crate::report::for_stdout(cli.quiet);
+    let run_id = crate::engine::run::run(&p, RunOpts { force, overwrite }, rep.as_mut())?;
+    rep.note(&format!("run {run_id} finished"));
+    Ok(())
+}

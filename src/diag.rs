@@ -1,0 +1,118 @@
+//! Diagnostics: every input problem with its file, key path, line and reason, collected
+//! and reported together (the way Ignition and cloud-init's schema validation do).
+
+use std::fmt;
+
+/// One problem found in a user-supplied file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    /// The file the value came from (config file, manifest, profile).
+    pub file: String,
+    /// Dotted key path, e.g. `mail.relay.port` or `mail.users[1].name`.
+    pub key: String,
+    /// 1-based line, when it could be located.
+    pub line: Option<usize>,
+    /// Why the value is refused.
+    pub reason: String,
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.line {
+            Some(l) => write!(f, "{}:{}: {}: {}", self.file, l, self.key, self.reason),
+            None => write!(f, "{}: {}: {}", self.file, self.key, self.reason),
+        }
+    }
+}
+
+/// A list of diagnostics, printed one per line.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Diagnostics(pub Vec<Diagnostic>);
+
+impl Diagnostics {
+    /// Add one problem.
+    pub fn push(&mut self, file: &str, key: &str, reason: impl Into<String>) {
+        self.0.push(Diagnostic {
+            file: file.to_string(),
+            key: key.to_string(),
+            line: None,
+            reason: reason.into(),
+        });
+    }
+
+    /// Whether nothing was found.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Fill in line numbers for diagnostics of `file` by locating their keys in `text`.
+    pub fn locate_in(&mut self, file: &str, text: &str) {
+        for d in self
+            .0
+            .iter_mut()
+            .filter(|d| d.file == file && d.line.is_none())
+        {
+            d.line = locate_key(text, &d.key);
+        }
+    }
+}
+
+impl fmt::Display for Diagnostics {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = self.0.len();
+        writeln!(f, "{n} problem{} found:", if n == 1 { "" } else { "s" })?;
+        for d in &self.0 {
+            writeln!(f, "  {d}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Best-effort line of a dotted key path in block- or flow-style YAML text.
+///
+/// Walks the path segment by segment, each found at or after the line of the previous
+/// one; list indices (`users[1]`) are skipped. Returns the line of the deepest segment found.
+pub fn locate_key(text: &str, path: &str) -> Option<usize> {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut from = 0usize;
+    let mut found = None;
+    for seg in path.split('.') {
+        let name = seg.split('[').next().unwrap_or(seg);
+        if name.is_empty() {
+            continue;
+        }
+        let needle_block = format!("{name}:");
+        let hit = lines.iter().enumerate().skip(from).find(|(_, l)| {
+            let t = l.trim_start().trim_start_matches("- ");
+            t.starts_with(&needle_block) || contains_flow_key(l, name)
+        });
+        match hit {
+            Some((i, _)) => {
+                found = Some(i + 1);
+                from = i;
+            }
+            None => break,
+        }
+    }
+    found
+}
+
+fn contains_flow_key(line: &str, name: &str) -> bool {
+    ["{", ", ", ",", "{ "]
+        .iter()
+        .any(|p| line.contains(&format!("{p}{name}:")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locates_nested_block_and_flow_keys() {
+        let text = "domain: a.test\nmail:\n  mode: full\n  relay: {host: x, port: 70000}\n";
+        assert_eq!(locate_key(text, "mail.relay.port"), Some(4));
+        assert_eq!(locate_key(text, "mail.mode"), Some(3));
+        assert_eq!(locate_key(text, "domain"), Some(1));
+        assert_eq!(locate_key(text, "nothere"), None);
+    }
+}

@@ -1,0 +1,138 @@
+//! The engine: select modules from a profile, resolve their inputs, then plan or run
+//! them in order with backup, checks and rollback.
+
+pub mod checks;
+pub mod module;
+pub mod plan;
+pub mod run;
+
+use crate::catalog::Catalog;
+use crate::error::{Error, Result};
+use crate::facts::Facts;
+use crate::host::{Host, Root, Runner};
+use crate::inputs::{resolve, Resolved, Sources};
+use crate::manifest::Module;
+use crate::redact::Redactor;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Default config file, inside the root.
+pub const DEFAULT_CONFIG: &str = "/etc/firstboot/config.yaml";
+/// Extra modules directory, inside the root.
+pub const MODULES_D: &str = "/etc/firstboot/modules.d";
+
+/// What the user asked for, before anything is checked.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Tree to manage (`/` is the live system).
+    pub root: PathBuf,
+    /// Config file (default: /etc/firstboot/config.yaml inside the root).
+    pub config: Option<PathBuf>,
+    /// Profile name.
+    pub profile: Option<String>,
+    /// Restrict to these modules (id or short name).
+    pub only: Vec<String>,
+    /// Directories adding or overriding modules.
+    pub modules_dirs: Vec<PathBuf>,
+    /// Command timeout.
+    pub timeout: Duration,
+}
+
+/// Everything checked and resolved: from here on, nothing refers to raw input.
+pub struct Prepared {
+    /// Modules and profiles.
+    pub catalog: Catalog,
+    /// Selected modules, in run order.
+    pub selected: Vec<Module>,
+    /// Profile name.
+    pub profile: String,
+    /// Resolved inputs.
+    pub inputs: Resolved,
+    /// Host facts.
+    pub facts: Facts,
+    /// The host boundary.
+    pub host: Host,
+    /// Masks secrets.
+    pub redactor: Redactor,
+}
+
+/// Load, select and resolve. Reads only; any problem is an input error (exit 2).
+pub fn prepare(opts: &Options, fallback_profile: Option<&str>) -> Result<Prepared> {
+    let root = Root::new(&opts.root);
+    let mut dirs = Vec::new();
+    let md = root.path(MODULES_D)?;
+    if md.is_dir() {
+        dirs.push(md);
+    }
+    dirs.extend(opts.modules_dirs.iter().cloned());
+    let catalog = Catalog::load(&dirs)?;
+    let profile = opts
+        .profile
+        .clone()
+        .or_else(|| fallback_profile.map(str::to_string))
+        .ok_or_else(|| {
+            Error::Usage("no profile given: use --profile standard or --profile advanced".into())
+        })?;
+    let prof = catalog.profiles.get(&profile).ok_or_else(|| {
+        let known: Vec<&String> = catalog.profiles.keys().collect();
+        Error::Usage(format!("unknown profile `{profile}` (known: {known:?})"))
+    })?;
+    let mut selected: Vec<Module> = catalog
+        .modules
+        .iter()
+        .filter(|m| prof.modules.contains(&m.id))
+        .cloned()
+        .collect();
+    if !opts.only.is_empty() {
+        for o in &opts.only {
+            let m = catalog
+                .module(o)
+                .ok_or_else(|| Error::Usage(format!("unknown module `{o}`")))?;
+            if !selected.iter().any(|s| s.id == m.id) {
+                return Err(Error::Usage(format!(
+                    "module `{o}` is not in profile `{profile}`"
+                )));
+            }
+        }
+        selected.retain(|m| opts.only.iter().any(|o| *o == m.id || o == m.name()));
+    }
+    let facts = Facts::gather(&root)?;
+    let (config_file, config_path) = match &opts.config {
+        Some(p) => (p.display().to_string(), p.clone()),
+        None => (DEFAULT_CONFIG.to_string(), root.path(DEFAULT_CONFIG)?),
+    };
+    let config_text = match std::fs::read_to_string(&config_path) {
+        Ok(t) => Some(t),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && opts.config.is_none() => None,
+        Err(e) => {
+            return Err(Error::Usage(format!(
+                "cannot read config file {config_file}: {e}"
+            )))
+        }
+    };
+    let mut fill: Vec<String> = catalog.globals.keys().cloned().collect();
+    fill.extend(selected.iter().map(|m| m.name().to_string()));
+    let profile_file = format!("embedded:profiles/{profile}.yaml");
+    let inputs = resolve(
+        &catalog.schema(),
+        &fill,
+        &Sources {
+            config_file: &config_file,
+            config_text: config_text.as_deref(),
+            profile_file: &profile_file,
+            profile_defaults: &prof.defaults,
+            facts: &facts,
+        },
+    )?;
+    let redactor = Redactor::new(inputs.secrets.clone());
+    let host = Host::new(root, Runner::new(opts.timeout, redactor.clone()));
+    Ok(Prepared {
+        catalog,
+        selected,
+        profile,
+        inputs,
+        facts,
+        host,
+        redactor,
+    })
+}

@@ -1,0 +1,75 @@
+//! One module, made concrete for a run: its declarations rendered with the inputs and
+//! earlier modules' outputs, and typed into steps and checks.
+
+use super::checks::CheckKind;
+use crate::manifest::{render_strings, Module};
+use crate::render::render_str;
+use crate::steps::StepKind;
+use serde_json::{Map, Value};
+
+/// A module's steps and checks for this run (those whose `when` holds).
+pub struct Built {
+    /// Steps in order.
+    pub steps: Vec<StepKind>,
+    /// Checks in order.
+    pub checks: Vec<CheckKind>,
+}
+
+/// The template context: the inputs plus `outputs.<module>` of earlier modules.
+pub fn context(inputs: &Value, outputs: &Map<String, Value>) -> Value {
+    let mut ctx = inputs.clone();
+    if let Value::Object(m) = &mut ctx {
+        m.insert("outputs".into(), Value::Object(outputs.clone()));
+    }
+    ctx
+}
+
+/// Render and type a module's steps and checks; the error names the declaration.
+pub fn build(m: &Module, ctx: &Value) -> Result<Built, String> {
+    let mut steps = Vec::new();
+    for (i, d) in m.manifest.steps.iter().enumerate() {
+        let at = || format!("{}: steps[{i}] ({})", m.manifest_path(), d.kind);
+        if !d.enabled(ctx).map_err(|e| format!("{}: {e}", at()))? {
+            continue;
+        }
+        let body = d.rendered(ctx).map_err(|e| format!("{}: {e}", at()))?;
+        steps.push(StepKind::from_body(&body).map_err(|e| format!("{}: {e}", at()))?);
+    }
+    let mut checks = Vec::new();
+    for (i, d) in m.manifest.checks.iter().enumerate() {
+        let at = || format!("{}: checks[{i}] ({})", m.manifest_path(), d.kind);
+        if !d.enabled(ctx).map_err(|e| format!("{}: {e}", at()))? {
+            continue;
+        }
+        let body = render_strings(&d.body, ctx).map_err(|e| format!("{}: {e}", at()))?;
+        checks.push(serde_json::from_value(body).map_err(|e| format!("{}: {e}", at()))?);
+    }
+    Ok(Built { steps, checks })
+}
+
+/// A module's outputs, rendered.
+pub fn outputs(m: &Module, ctx: &Value) -> Result<Value, String> {
+    let mut out = Map::new();
+    for (k, t) in &m.manifest.outputs {
+        let v =
+            render_str(t, ctx).map_err(|e| format!("{}: outputs.{k}: {e}", m.manifest_path()))?;
+        out.insert(k.clone(), Value::String(v));
+    }
+    Ok(Value::Object(out))
+}
+
+/// Each selected module with its template context (outputs depend only on inputs and
+/// earlier outputs, so they are known before anything runs).
+pub fn contexts<'a>(
+    modules: &'a [Module],
+    inputs: &Value,
+) -> Result<Vec<(&'a Module, Value)>, String> {
+    let mut outs = Map::new();
+    let mut res = Vec::new();
+    for m in modules {
+        let ctx = context(inputs, &outs);
+        outs.insert(m.name().to_string(), outputs(m, &ctx)?);
+        res.push((m, ctx));
+    }
+    Ok(res)
+}

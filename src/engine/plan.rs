@@ -1,0 +1,146 @@
+//! `firstboot plan`: what a run would do, per module and step, with unified diffs.
+//! Reads only: nothing is written, not even a log.
+
+use super::module::{build, contexts};
+use super::Prepared;
+use crate::state::State;
+use crate::steps::{Change, Planned, RunState, StepCx};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// One module's plan.
+#[derive(Debug, Serialize)]
+pub struct ModulePlan {
+    /// Module id.
+    pub id: String,
+    /// Short name.
+    pub name: String,
+    /// `run`, `skip` (done on this instance) or `error`.
+    pub status: String,
+    /// Steps and their changes.
+    pub steps: Vec<Planned>,
+    /// Why planning failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// The whole plan.
+#[derive(Debug, Serialize)]
+pub struct PlanReport {
+    /// Profile.
+    pub profile: String,
+    /// Instance id.
+    pub instance_id: String,
+    /// Modules in order.
+    pub modules: Vec<ModulePlan>,
+}
+
+/// Plan one module's steps in order (each sees what earlier ones would change).
+pub fn plan_steps(
+    p: &Prepared,
+    m: &crate::manifest::Module,
+    ctx: &serde_json::Value,
+    last: &BTreeMap<String, String>,
+    overwrite: bool,
+) -> Result<Vec<Planned>, String> {
+    let built = build(m, ctx)?;
+    let cx = StepCx {
+        host: &p.host,
+        templates: &m.templates,
+        module_id: &m.id,
+        ctx,
+        redactor: &p.redactor,
+        last_managed: last,
+        overwrite,
+    };
+    let mut run = RunState::default();
+    built
+        .steps
+        .iter()
+        .map(|s| {
+            s.step()
+                .plan(&cx, &mut run)
+                .map_err(|e| format!("{}: {}", s.step().target(), p.redactor.mask(&e.to_string())))
+        })
+        .collect()
+}
+
+/// Plan every selected module.
+pub fn plan(
+    p: &Prepared,
+    state: &State,
+    force: bool,
+    overwrite: bool,
+) -> Result<PlanReport, String> {
+    let mut modules = Vec::new();
+    for (m, ctx) in contexts(&p.selected, &p.inputs.values)? {
+        let skip = !force && state.done_on(&m.id, &p.facts.instance_id);
+        let (status, steps, error) = match plan_steps(p, m, &ctx, &state.managed(&m.id), overwrite)
+        {
+            Ok(s) => (if skip { "skip" } else { "run" }, s, None),
+            Err(e) => ("error", Vec::new(), Some(e)),
+        };
+        modules.push(ModulePlan {
+            id: m.id.clone(),
+            name: m.name().to_string(),
+            status: status.into(),
+            steps,
+            error,
+        });
+    }
+    Ok(PlanReport {
+        profile: p.profile.clone(),
+        instance_id: p.facts.instance_id.clone(),
+        modules,
+    })
+}
+
+/// The plan as text: one block per module, diffs indented.
+pub fn render_text(r: &PlanReport) -> String {
+    let mut out = format!("profile {} (instance {})\n", r.profile, r.instance_id);
+    for m in &r.modules {
+        let head = match m.status.as_str() {
+            "skip" => "already done on this instance, skipped (--force re-runs it)",
+            "error" => "cannot be planned",
+            _ => "will run",
+        };
+        out.push_str(&format!("\n== {} ({}): {head}\n", m.id, m.name));
+        if let Some(e) = &m.error {
+            out.push_str(&format!("   error: {e}\n"));
+        }
+        for s in &m.steps {
+            let tag = match &s.change {
+                Change::None => "  ",
+                Change::Create { .. } => "+ ",
+                Change::Update { .. } => "~ ",
+                Change::Drift { .. } => "! ",
+                Change::Act => "> ",
+                Change::Skipped => "- ",
+            };
+            out.push_str(&format!(" {tag}{}: {}\n", s.target, s.summary));
+            let diff = match &s.change {
+                Change::Create { diff } | Change::Update { diff } | Change::Drift { diff } => diff,
+                _ => &None,
+            };
+            match diff {
+                Some(d) => d
+                    .lines()
+                    .for_each(|l| out.push_str(&format!("      {l}\n"))),
+                None if matches!(
+                    s.change,
+                    Change::Create { .. } | Change::Update { .. } | Change::Drift { .. }
+                ) && s.target.starts_with("file") =>
+                {
+                    if s.summary.starts_with("create")
+                        || s.summary.contains("contents")
+                        || s.summary.contains("edited")
+                    {
+                        out.push_str("      (contents hidden: they hold a secret)\n");
+                    }
+                }
+                None => {}
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,266 @@
+//! `firstboot run`: for each selected module, in order: skip it if done on this instance,
+//! stop if a managed file drifted, mark it in flight, apply its steps with backups, run
+//! its checks, and roll it back (exit 1) when a step or check fails.
+
+use super::module::{build, contexts};
+use super::plan::plan_steps;
+use super::Prepared;
+use crate::backup::{self, Backup};
+use crate::error::{Error, Result};
+use crate::host::Host;
+use crate::journal;
+use crate::manifest::Module;
+use crate::report::Reporter;
+use crate::state::{ModuleState, Outcome, State};
+use crate::steps::{Change, RunState, StepCx};
+use std::collections::BTreeMap;
+
+/// Run-time switches.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RunOpts {
+    /// Re-run modules already done on this instance.
+    pub force: bool,
+    /// Replace hand-edited managed files (the edited copy is kept in the backup).
+    pub overwrite: bool,
+}
+
+/// Test hook (`FIRSTBOOT_FAILPOINT=abort-after-changes:N`): abort the process, as a
+/// power loss or kill -9 would, right after the N-th change of the run.
+struct Failpoint(Option<u32>);
+
+impl Failpoint {
+    fn from_env() -> Self {
+        let n = std::env::var("FIRSTBOOT_FAILPOINT").ok().and_then(|v| {
+            v.strip_prefix("abort-after-changes:")
+                .and_then(|n| n.parse().ok())
+        });
+        Failpoint(n)
+    }
+    fn change(&mut self) {
+        if let Some(n) = self.0.as_mut() {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                std::process::abort();
+            }
+        }
+    }
+}
+
+fn record(
+    state: &mut State,
+    m: &Module,
+    run_id: &str,
+    instance: &str,
+    result: Outcome,
+    error: Option<String>,
+    managed: BTreeMap<String, String>,
+) {
+    state.modules.insert(
+        m.id.clone(),
+        ModuleState {
+            last_run: run_id.to_string(),
+            result,
+            instance_id: instance.to_string(),
+            finished_at: crate::timefmt::rfc3339_now(),
+            error,
+            managed,
+        },
+    );
+}
+
+/// Roll back a module a killed run left in flight; returns its id.
+pub fn recover(host: &Host, state: &mut State) -> Result<Option<String>> {
+    let Some(f) = journal::pending(&host.root)? else {
+        return Ok(None);
+    };
+    tracing::warn!(
+        "run {} was interrupted in module {}; rolling that module back",
+        f.run_id,
+        f.module
+    );
+    if let Some(m) = backup::load(&host.root, &f.run_id, &f.module)? {
+        for what in backup::restore(host, &m)? {
+            tracing::info!("  {what}");
+        }
+    }
+    let prev = state
+        .modules
+        .get(&f.module)
+        .map(|s| s.managed.clone())
+        .unwrap_or_default();
+    if let Some(s) = state.modules.get_mut(&f.module) {
+        s.result = Outcome::Interrupted;
+        s.last_run = f.run_id.clone();
+        s.managed = prev;
+    } else {
+        state.modules.insert(
+            f.module.clone(),
+            ModuleState {
+                last_run: f.run_id.clone(),
+                result: Outcome::Interrupted,
+                instance_id: String::new(),
+                finished_at: crate::timefmt::rfc3339_now(),
+                error: Some("interrupted; rolled back".into()),
+                managed: BTreeMap::new(),
+            },
+        );
+    }
+    state.save(&host.root)?;
+    journal::end(&host.root)?;
+    Ok(Some(f.module))
+}
+
+/// Run the selected modules.
+pub fn run(p: &Prepared, opts: RunOpts, rep: &mut dyn Reporter) -> Result<String> {
+    let root = &p.host.root;
+    let run_id = crate::timefmt::new_run_id();
+    let instance = &p.facts.instance_id;
+    let mut state = State::load(root)?;
+    if let Some(m) = recover(&p.host, &mut state)? {
+        rep.note(&format!("an interrupted run of {m} was rolled back first"));
+    }
+    state.profile = Some(p.profile.clone());
+    let mut failpoint = Failpoint::from_env();
+    let ctxs = contexts(&p.selected, &p.inputs.values).map_err(|e| Error::Module {
+        module: "(outputs)".into(),
+        reason: e,
+    })?;
+    tracing::info!(
+        "run {run_id}: profile {}, {} module(s), instance {instance}",
+        p.profile,
+        ctxs.len()
+    );
+    for (m, ctx) in ctxs {
+        let span = tracing::info_span!("module", id = %m.id);
+        let _g = span.enter();
+        if !opts.force && state.done_on(&m.id, instance) {
+            tracing::info!("already done on this instance; skipped");
+            rep.skipped(&m.id);
+            continue;
+        }
+        let last = state.managed(&m.id);
+        let fail = |reason: String| Error::Module {
+            module: m.id.clone(),
+            reason,
+        };
+        let plans = plan_steps(p, m, &ctx, &last, opts.overwrite)
+            .map_err(|e| fail(format!("cannot be planned: {e}")))?;
+        let drifted: Vec<&str> = plans
+            .iter()
+            .filter(|s| matches!(s.change, Change::Drift { .. }))
+            .map(|s| s.target.as_str())
+            .collect();
+        if !drifted.is_empty() {
+            let reason = format!(
+                "stopped before changing anything: {} edited by hand since firstboot wrote it; \
+                 `firstboot plan` shows the difference, `--overwrite` replaces it (the edited copy is kept in the backup)",
+                drifted.join(", ")
+            );
+            tracing::warn!("{reason}");
+            record(
+                &mut state,
+                m,
+                &run_id,
+                instance,
+                Outcome::Stopped,
+                Some(reason.clone()),
+                last,
+            );
+            state.save(root)?;
+            rep.module_end(&m.id, false, "stopped (drift)");
+            return Err(fail(reason));
+        }
+        rep.module_start(&m.id, plans.len());
+        journal::begin(root, &run_id, &m.id)?;
+        let mut backup = Backup::new(root.clone(), &run_id, &m.id);
+        match apply_module(
+            p,
+            m,
+            &ctx,
+            &last,
+            opts.overwrite,
+            &mut backup,
+            rep,
+            &mut failpoint,
+        ) {
+            Ok(managed) => {
+                record(&mut state, m, &run_id, instance, Outcome::Ok, None, managed);
+                state.save(root)?;
+                journal::end(root)?;
+                rep.module_end(&m.id, true, "ok");
+            }
+            Err(reason) => {
+                tracing::error!("{reason}; rolling back");
+                for what in backup::restore(&p.host, backup.manifest())? {
+                    tracing::info!("  rollback: {what}");
+                }
+                record(
+                    &mut state,
+                    m,
+                    &run_id,
+                    instance,
+                    Outcome::RolledBack,
+                    Some(reason.clone()),
+                    last,
+                );
+                state.save(root)?;
+                journal::end(root)?;
+                rep.module_end(&m.id, false, "failed, rolled back");
+                return Err(fail(format!("failed and was rolled back: {reason}")));
+            }
+        }
+    }
+    Ok(run_id)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn apply_module(
+    p: &Prepared,
+    m: &Module,
+    ctx: &serde_json::Value,
+    last: &BTreeMap<String, String>,
+    overwrite: bool,
+    backup: &mut Backup,
+    rep: &mut dyn Reporter,
+    failpoint: &mut Failpoint,
+) -> std::result::Result<BTreeMap<String, String>, String> {
+    let built = build(m, ctx)?;
+    let cx = StepCx {
+        host: &p.host,
+        templates: &m.templates,
+        module_id: &m.id,
+        ctx,
+        redactor: &p.redactor,
+        last_managed: last,
+        overwrite,
+    };
+    let mut run = RunState::default();
+    for s in &built.steps {
+        let step = s.step();
+        let done = step.apply(&cx, &mut run, backup).map_err(|e| {
+            format!(
+                "step `{}` failed: {}",
+                step.target(),
+                p.redactor.mask(&e.to_string())
+            )
+        })?;
+        tracing::info!("{}: {}", done.target, done.summary);
+        rep.step(&done);
+        if done.change.is_change() {
+            failpoint.change();
+        }
+    }
+    for c in &built.checks {
+        let r = c.run(&p.host);
+        tracing::info!("check {}: {:?} {}", r.name, r.status, r.detail);
+        rep.check(&r);
+        if r.status == super::checks::CheckStatus::Fail {
+            return Err(format!(
+                "check `{}` failed: {}",
+                r.name,
+                p.redactor.mask(&r.detail)
+            ));
+        }
+    }
+    Ok(run.managed)
+}

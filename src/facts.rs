@@ -1,0 +1,160 @@
+//! Host facts: the lowest-precedence source of inputs (FQDN, primary addresses) and the
+//! instance id that decides whether a module already ran on this machine.
+
+use crate::host::{HostError, Root};
+use serde_json::Value;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+/// What we know about the host before reading the config.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct Facts {
+    /// Fully qualified host name, when the host has one with a dot.
+    pub fqdn: Option<String>,
+    /// Primary IPv4 address (that of the default route's interface).
+    pub ipv4: Option<String>,
+    /// Primary global IPv6 address.
+    pub ipv6: Option<String>,
+    /// cloud-init instance id, else /etc/machine-id, else `unknown`.
+    pub instance_id: String,
+}
+
+impl Facts {
+    /// Gather facts for `root`; network facts only on the live system.
+    pub fn gather(root: &Root) -> Result<Facts, HostError> {
+        let instance_data: Option<Value> = root
+            .read("/run/cloud-init/instance-data.json")?
+            .and_then(|d| serde_json::from_slice(&d).ok());
+        let v1 = |k: &str| {
+            instance_data
+                .as_ref()
+                .and_then(|d| d.pointer(&format!("/v1/{k}")))
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        };
+        let instance_id = match v1("instance_id") {
+            Some(id) => id,
+            None => first_line(root, "/var/lib/cloud/data/instance-id")?
+                .or(first_line(root, "/etc/machine-id")?)
+                .unwrap_or_else(|| "unknown".to_string()),
+        };
+        let mut fqdn = v1("local_hostname").filter(|h| h.contains('.'));
+        if fqdn.is_none() {
+            fqdn = if root.is_live() {
+                nix::unistd::gethostname()
+                    .ok()
+                    .map(|h| h.to_string_lossy().into_owned())
+            } else {
+                first_line(root, "/etc/hostname")?
+            }
+            .filter(|h| h.contains('.'));
+        }
+        let (ipv4, ipv6) = if root.is_live() {
+            (
+                primary_v4().map(|a| a.to_string()),
+                primary_v6().map(|a| a.to_string()),
+            )
+        } else {
+            (None, None)
+        };
+        Ok(Facts {
+            fqdn,
+            ipv4,
+            ipv6,
+            instance_id,
+        })
+    }
+
+    /// The fact named in a manifest (`fqdn`, `ipv4`, `ipv6`).
+    pub fn get(&self, name: &str) -> Option<&str> {
+        match name {
+            "fqdn" => self.fqdn.as_deref(),
+            "ipv4" => self.ipv4.as_deref(),
+            "ipv6" => self.ipv6.as_deref(),
+            _ => None,
+        }
+    }
+}
+
+fn first_line(root: &Root, path: &str) -> Result<Option<String>, HostError> {
+    Ok(root.read(path)?.and_then(|d| {
+        String::from_utf8_lossy(&d)
+            .lines()
+            .next()
+            .map(|l| l.trim().to_string())
+            .filter(|l| !l.is_empty())
+    }))
+}
+
+/// Interface of the IPv4 default route, from /proc/net/route.
+fn default_iface_v4() -> Option<String> {
+    let text = std::fs::read_to_string("/proc/net/route").ok()?;
+    text.lines().skip(1).find_map(|l| {
+        let f: Vec<&str> = l.split_whitespace().collect();
+        (f.len() > 2 && f[1] == "00000000").then(|| f[0].to_string())
+    })
+}
+
+/// Interface of the IPv6 default route, from /proc/net/ipv6_route.
+fn default_iface_v6() -> Option<String> {
+    let text = std::fs::read_to_string("/proc/net/ipv6_route").ok()?;
+    text.lines().find_map(|l| {
+        let f: Vec<&str> = l.split_whitespace().collect();
+        (f.len() == 10
+            && f[0] == "00000000000000000000000000000000"
+            && f[1] == "00"
+            && f[9] != "lo")
+            .then(|| f[9].to_string())
+    })
+}
+
+fn iface_addrs(iface: &str) -> Vec<IpAddr> {
+    let Ok(addrs) = nix::ifaddrs::getifaddrs() else {
+        return Vec::new();
+    };
+    addrs
+        .filter(|a| a.interface_name == iface)
+        .filter_map(|a| {
+            let s = a.address?;
+            if let Some(v4) = s.as_sockaddr_in() {
+                Some(IpAddr::V4(v4.ip()))
+            } else {
+                s.as_sockaddr_in6().map(|v6| IpAddr::V6(v6.ip()))
+            }
+        })
+        .collect()
+}
+
+fn primary_v4() -> Option<Ipv4Addr> {
+    iface_addrs(&default_iface_v4()?)
+        .into_iter()
+        .find_map(|a| match a {
+            IpAddr::V4(v) if !v.is_loopback() => Some(v),
+            _ => None,
+        })
+}
+
+fn primary_v6() -> Option<Ipv6Addr> {
+    iface_addrs(&default_iface_v6()?)
+        .into_iter()
+        .find_map(|a| match a {
+            IpAddr::V6(v) if !v.is_loopback() && (v.segments()[0] & 0xffc0) != 0xfe80 => Some(v),
+            _ => None,
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn offline_root_uses_tree_files_only() {
+        let t = tempfile::tempdir().unwrap();
+        std::fs::create_dir(t.path().join("etc")).unwrap();
+        std::fs::write(t.path().join("etc/machine-id"), "abc123\n").unwrap();
+        std::fs::write(t.path().join("etc/hostname"), "mx.example.test\n").unwrap();
+        let f = Facts::gather(&Root::new(t.path())).unwrap();
+        assert_eq!(f.instance_id, "abc123");
+        assert_eq!(f.fqdn.as_deref(), Some("mx.example.test"));
+        assert!(f.ipv4.is_none());
+    }
+}

@@ -1,0 +1,104 @@
+//! The host boundary: every file, command, package, service and account operation goes
+//! through here, so an offline `--root` tree and tests need to swap nothing above it.
+
+pub mod accounts;
+pub mod packages;
+pub mod root;
+pub mod runner;
+pub mod services;
+
+pub use accounts::Accounts;
+pub use packages::PackageManager;
+pub use root::{Meta, Root};
+pub use runner::{CommandOutput, Runner};
+pub use services::ServiceManager;
+
+use std::path::Path;
+
+/// A failure at the host boundary, always naming what it was acting on.
+#[derive(Debug, thiserror::Error)]
+pub enum HostError {
+    /// A filesystem operation failed.
+    #[error("cannot {op} {path}: {source}")]
+    Io {
+        /// What was attempted (read, write, rename...).
+        op: &'static str,
+        /// The host path.
+        path: String,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// A path that would escape the root.
+    #[error("path {0} is not allowed (it must be absolute and contain no `..`)")]
+    BadPath(String),
+    /// A command could not be started or did not finish.
+    #[error("command `{cmd}` {reason}")]
+    Command {
+        /// The command line (secrets masked).
+        cmd: String,
+        /// Why it failed (exit status and the end of its stderr, or timeout).
+        reason: String,
+    },
+    /// A user or group name that does not exist.
+    #[error("unknown {kind} `{name}`")]
+    UnknownAccount {
+        /// `user` or `group`.
+        kind: &'static str,
+        /// The name looked up.
+        name: String,
+    },
+    /// Neither apt-get nor dnf is available.
+    #[error("no supported package manager found (apt-get or dnf)")]
+    NoPackageManager,
+}
+
+impl HostError {
+    /// An I/O error on `path`.
+    pub fn io(op: &'static str, path: &Path, source: std::io::Error) -> Self {
+        HostError::Io {
+            op,
+            path: path.display().to_string(),
+            source,
+        }
+    }
+}
+
+/// Everything a step may touch on the host.
+pub struct Host {
+    /// The file tree.
+    pub root: Root,
+    /// Runs commands with a timeout, output to the module log.
+    pub runner: Runner,
+    /// Users and groups.
+    pub accounts: Accounts,
+    /// Whether we are root (only then are owners enforced).
+    pub privileged: bool,
+}
+
+impl Host {
+    /// The host for `root` (`/` is the live system).
+    pub fn new(root: Root, runner: Runner) -> Self {
+        let accounts = Accounts::new(root.clone());
+        Host {
+            root,
+            runner,
+            accounts,
+            privileged: nix::unistd::geteuid().is_root(),
+        }
+    }
+
+    /// Whether commands, packages and services may be acted on (live system only).
+    pub fn is_live(&self) -> bool {
+        self.root.is_live()
+    }
+
+    /// The package manager of the live system.
+    pub fn packages(&self) -> Result<PackageManager, HostError> {
+        PackageManager::detect()
+    }
+
+    /// The service manager of the live system.
+    pub fn services(&self) -> ServiceManager {
+        ServiceManager::detect()
+    }
+}

@@ -1,0 +1,214 @@
+//! The root every path goes through (`/` on a live system, `--root DIR` for an offline
+//! tree). Writes are atomic: temp file, fsync, rename, fsync the directory.
+
+use super::HostError;
+use std::fs;
+use std::io::Write;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::path::{Component, Path, PathBuf};
+
+/// Metadata of a file as firstboot records and restores it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Meta {
+    /// Permission bits (e.g. 0o644).
+    pub mode: u32,
+    /// Owner uid.
+    pub uid: u32,
+    /// Owner gid.
+    pub gid: u32,
+    /// Whether it is a directory.
+    pub is_dir: bool,
+}
+
+/// The filesystem tree firstboot manages.
+#[derive(Debug, Clone)]
+pub struct Root {
+    base: PathBuf,
+}
+
+impl Root {
+    /// A root at `base` (`/` for the running system).
+    pub fn new(base: impl Into<PathBuf>) -> Self {
+        Root { base: base.into() }
+    }
+
+    /// Whether this is the running system (services and packages can be touched).
+    pub fn is_live(&self) -> bool {
+        self.base == Path::new("/")
+    }
+
+    /// The root directory itself.
+    pub fn base(&self) -> &Path {
+        &self.base
+    }
+
+    /// Host path of an absolute in-tree path; `..` components are refused.
+    pub fn path(&self, p: impl AsRef<Path>) -> Result<PathBuf, HostError> {
+        let p = p.as_ref();
+        let mut out = self.base.clone();
+        for c in p.components() {
+            match c {
+                Component::RootDir | Component::CurDir => {}
+                Component::Normal(s) => out.push(s),
+                Component::ParentDir | Component::Prefix(_) => {
+                    return Err(HostError::BadPath(p.display().to_string()))
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Contents of a file, or `None` when it does not exist.
+    pub fn read(&self, p: impl AsRef<Path>) -> Result<Option<Vec<u8>>, HostError> {
+        let full = self.path(&p)?;
+        match fs::read(&full) {
+            Ok(d) => Ok(Some(d)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(HostError::io("read", &full, e)),
+        }
+    }
+
+    /// Metadata (not following a final symlink), or `None` when absent.
+    pub fn meta(&self, p: impl AsRef<Path>) -> Result<Option<Meta>, HostError> {
+        let full = self.path(&p)?;
+        match fs::symlink_metadata(&full) {
+            Ok(m) => Ok(Some(Meta {
+                mode: m.mode() & 0o7777,
+                uid: m.uid(),
+                gid: m.gid(),
+                is_dir: m.is_dir(),
+            })),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(HostError::io("stat", &full, e)),
+        }
+    }
+
+    /// Write `data` atomically with `mode` (and owner when given).
+    pub fn write_atomic(
+        &self,
+        p: impl AsRef<Path>,
+        data: &[u8],
+        mode: u32,
+        owner: Option<(u32, u32)>,
+    ) -> Result<(), HostError> {
+        let full = self.path(&p)?;
+        let dir = full
+            .parent()
+            .ok_or_else(|| HostError::BadPath(full.display().to_string()))?;
+        let name = full.file_name().unwrap_or_default().to_string_lossy();
+        let tmp = dir.join(format!(".{name}.firstboot-{}", std::process::id()));
+        let result = (|| {
+            let mut f = fs::OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .mode(0o600)
+                .open(&tmp)
+                .map_err(|e| HostError::io("create", &tmp, e))?;
+            f.write_all(data)
+                .map_err(|e| HostError::io("write", &tmp, e))?;
+            if let Some((uid, gid)) = owner {
+                std::os::unix::fs::fchown(&f, Some(uid), Some(gid))
+                    .map_err(|e| HostError::io("chown", &tmp, e))?;
+            }
+            f.set_permissions(fs::Permissions::from_mode(mode))
+                .map_err(|e| HostError::io("chmod", &tmp, e))?;
+            f.sync_all().map_err(|e| HostError::io("fsync", &tmp, e))?;
+            fs::rename(&tmp, &full).map_err(|e| HostError::io("rename", &full, e))
+        })();
+        if result.is_err() {
+            let _ = fs::remove_file(&tmp);
+        }
+        result?;
+        sync_dir(dir)
+    }
+
+    /// Set permission bits.
+    pub fn set_mode(&self, p: impl AsRef<Path>, mode: u32) -> Result<(), HostError> {
+        let full = self.path(&p)?;
+        fs::set_permissions(&full, fs::Permissions::from_mode(mode))
+            .map_err(|e| HostError::io("chmod", &full, e))
+    }
+
+    /// Set owner and group.
+    pub fn set_owner(&self, p: impl AsRef<Path>, uid: u32, gid: u32) -> Result<(), HostError> {
+        let full = self.path(&p)?;
+        std::os::unix::fs::lchown(&full, Some(uid), Some(gid))
+            .map_err(|e| HostError::io("chown", &full, e))
+    }
+
+    /// Create one directory (the parent must exist).
+    pub fn create_dir(&self, p: impl AsRef<Path>, mode: u32) -> Result<(), HostError> {
+        let full = self.path(&p)?;
+        fs::create_dir(&full).map_err(|e| HostError::io("mkdir", &full, e))?;
+        fs::set_permissions(&full, fs::Permissions::from_mode(mode))
+            .map_err(|e| HostError::io("chmod", &full, e))
+    }
+
+    /// Remove a file; absent is fine.
+    pub fn remove_file(&self, p: impl AsRef<Path>) -> Result<(), HostError> {
+        let full = self.path(&p)?;
+        match fs::remove_file(&full) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                Err(HostError::io("remove", &full, e))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Remove a directory if it is empty; returns whether it was removed.
+    pub fn remove_empty_dir(&self, p: impl AsRef<Path>) -> Result<bool, HostError> {
+        let full = self.path(&p)?;
+        match fs::remove_dir(&full) {
+            Ok(()) => Ok(true),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(true),
+            Err(e) if e.kind() == std::io::ErrorKind::DirectoryNotEmpty => Ok(false),
+            Err(e) => Err(HostError::io("rmdir", &full, e)),
+        }
+    }
+
+    /// Missing ancestors of `p` (outermost first), which creating `p` would create.
+    pub fn missing_parents(&self, p: impl AsRef<Path>) -> Result<Vec<PathBuf>, HostError> {
+        let mut missing = Vec::new();
+        let mut cur = p.as_ref().parent();
+        while let Some(d) = cur {
+            if d == Path::new("/") || d.as_os_str().is_empty() || self.meta(d)?.is_some() {
+                break;
+            }
+            missing.push(d.to_path_buf());
+            cur = d.parent();
+        }
+        missing.reverse();
+        Ok(missing)
+    }
+}
+
+fn sync_dir(dir: &Path) -> Result<(), HostError> {
+    let d = fs::File::open(dir).map_err(|e| HostError::io("open", dir, e))?;
+    d.sync_all().map_err(|e| HostError::io("fsync", dir, e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn joins_under_root_and_refuses_parent_dirs() {
+        let r = Root::new("/tmp/x");
+        assert_eq!(
+            r.path("/etc/hosts").unwrap(),
+            PathBuf::from("/tmp/x/etc/hosts")
+        );
+        assert!(r.path("/etc/../../shadow").is_err());
+    }
+
+    #[test]
+    fn atomic_write_sets_mode_and_leaves_no_temp() {
+        let t = tempfile::tempdir().unwrap();
+        let r = Root::new(t.path());
+        r.write_atomic("/f", b"hi", 0o640, None).unwrap();
+        assert_eq!(r.read("/f").unwrap().unwrap(), b"hi");
+        assert_eq!(r.meta("/f").unwrap().unwrap().mode, 0o640);
+        assert_eq!(fs::read_dir(t.path()).unwrap().count(), 1);
+    }
+}

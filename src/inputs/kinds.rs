@@ -1,0 +1,305 @@
+//! Value checks for each input type. Every string that can end up in a config file is
+//! refused if it carries a newline or other control character (config injection).
+
+use super::schema::{InputDecl, InputKind};
+use serde_json::{Map, Value};
+use std::net::{Ipv4Addr, Ipv6Addr};
+
+/// Problems found while checking: (key path, reason).
+pub type Problems = Vec<(String, String)>;
+
+/// Check `value` against `decl`; return the normalised value, or record why not.
+pub fn check(decl: &InputDecl, value: &Value, key: &str, out: &mut Problems) -> Option<Value> {
+    if value.is_null() {
+        return Some(Value::Null);
+    }
+    let res = match decl.kind {
+        InputKind::List => return check_list(decl, value, key, out),
+        InputKind::Map => return check_map(decl, value, key, out),
+        InputKind::Port => integer(value, Some(1), Some(65535), "a port (1-65535)"),
+        InputKind::Integer => integer(value, decl.min, decl.max, "an integer"),
+        InputKind::Bool => value
+            .as_bool()
+            .map(Value::Bool)
+            .ok_or_else(|| "expected true or false".to_string()),
+        _ => match scalar_text(value) {
+            None => Err(format!(
+                "expected {}, got {}",
+                kind_name(decl.kind),
+                shape(value)
+            )),
+            Some(s) => text_kind(decl, &s).map(Value::String),
+        },
+    };
+    match res {
+        Ok(v) => Some(v),
+        Err(reason) => {
+            out.push((key.to_string(), reason));
+            None
+        }
+    }
+}
+
+fn check_list(decl: &InputDecl, value: &Value, key: &str, out: &mut Problems) -> Option<Value> {
+    let Some(items) = value.as_array() else {
+        out.push((
+            key.to_string(),
+            format!("expected a list, got {}", shape(value)),
+        ));
+        return None;
+    };
+    let item_decl = decl.items.as_deref()?;
+    let before = out.len();
+    let vals: Vec<Value> = items
+        .iter()
+        .enumerate()
+        .filter_map(|(i, v)| check(item_decl, v, &format!("{key}[{i}]"), out))
+        .collect();
+    (out.len() == before).then_some(Value::Array(vals))
+}
+
+fn check_map(decl: &InputDecl, value: &Value, key: &str, out: &mut Problems) -> Option<Value> {
+    let Some(map) = value.as_object() else {
+        out.push((
+            key.to_string(),
+            format!("expected a map, got {}", shape(value)),
+        ));
+        return None;
+    };
+    let before = out.len();
+    let mut result = Map::new();
+    for (k, v) in map {
+        let sub = join(key, k);
+        match decl.fields.get(k) {
+            None => out.push((sub, unknown_key_reason(k, decl))),
+            Some(f) => {
+                if let Some(nv) = check(f, v, &sub, out) {
+                    result.insert(k.clone(), nv);
+                }
+            }
+        }
+    }
+    (out.len() == before).then_some(Value::Object(result))
+}
+
+/// `a.b` (or `b` at the top level).
+pub fn join(key: &str, name: &str) -> String {
+    if key.is_empty() {
+        name.to_string()
+    } else {
+        format!("{key}.{name}")
+    }
+}
+
+fn unknown_key_reason(k: &str, decl: &InputDecl) -> String {
+    let known: Vec<&str> = decl.fields.keys().map(String::as_str).collect();
+    format!("unknown key `{k}` (known keys: {})", known.join(", "))
+}
+
+fn shape(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "nothing",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "a map",
+    }
+}
+
+fn kind_name(k: InputKind) -> String {
+    format!("{k:?}").to_lowercase()
+}
+
+fn scalar_text(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+fn integer(v: &Value, min: Option<i64>, max: Option<i64>, what: &str) -> Result<Value, String> {
+    let n = v
+        .as_i64()
+        .ok_or_else(|| format!("expected {what}, got {}", shape(v)))?;
+    if min.is_some_and(|m| n < m) || max.is_some_and(|m| n > m) {
+        return Err(format!("{n} is out of range for {what}"));
+    }
+    Ok(Value::from(n))
+}
+
+fn text_kind(decl: &InputDecl, s: &str) -> Result<String, String> {
+    let shown = |s: &str| {
+        if decl.is_secret() {
+            "the value (hidden)".to_string()
+        } else {
+            format!("{s:?}")
+        }
+    };
+    if let Some(c) = s.chars().find(|c| c.is_control()) {
+        return Err(format!(
+            "{} contains a control character ({:?}); values must be one line of text",
+            shown(s),
+            c
+        ));
+    }
+    match decl.kind {
+        InputKind::String | InputKind::Secret => {
+            if s.trim() != s {
+                return Err(format!("{} has leading or trailing whitespace", shown(s)));
+            }
+            Ok(s.to_string())
+        }
+        InputKind::Domain | InputKind::Hostname => dns_name(s),
+        InputKind::Ipv4 => s
+            .parse::<Ipv4Addr>()
+            .map(|a| a.to_string())
+            .map_err(|_| format!("{s:?} is not an IPv4 address")),
+        InputKind::Ipv6 => s
+            .parse::<Ipv6Addr>()
+            .map(|a| a.to_string())
+            .map_err(|_| format!("{s:?} is not an IPv6 address")),
+        InputKind::Email => email(s),
+        InputKind::Enum => {
+            if decl.values.iter().any(|v| v == s) {
+                Ok(s.to_string())
+            } else {
+                Err(format!("{s:?} is not one of: {}", decl.values.join(", ")))
+            }
+        }
+        InputKind::Path => path(s),
+        InputKind::Url => url(s),
+        InputKind::Duration => duration_secs(s).map(|_| s.to_string()),
+        _ => Err(format!("{s:?} is not valid here")),
+    }
+}
+
+/// A lower-cased DNS name with at least two LDH labels, without the trailing dot.
+pub fn dns_name(s: &str) -> Result<String, String> {
+    let name = s.strip_suffix('.').unwrap_or(s).to_ascii_lowercase();
+    let bad = |why: &str| Err(format!("{s:?} is not a valid domain name: {why}"));
+    if name.len() > 253 {
+        return bad("longer than 253 characters");
+    }
+    let labels: Vec<&str> = name.split('.').collect();
+    if labels.len() < 2 {
+        return bad("it needs at least two labels, like example.org");
+    }
+    for l in &labels {
+        if l.is_empty() || l.len() > 63 {
+            return bad("each label must be 1-63 characters");
+        }
+        if !l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+            return bad("only letters, digits and '-' are allowed");
+        }
+        if l.starts_with('-') || l.ends_with('-') {
+            return bad("a label cannot start or end with '-'");
+        }
+    }
+    Ok(name)
+}
+
+fn email(s: &str) -> Result<String, String> {
+    let Some((local, domain)) = s.rsplit_once('@') else {
+        return Err(format!("{s:?} is not an e-mail address (no '@')"));
+    };
+    let ok_local = !local.is_empty()
+        && local.len() <= 64
+        && local
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._%+-".contains(c))
+        && !local.starts_with('.')
+        && !local.ends_with('.');
+    if !ok_local {
+        return Err(format!("{s:?} is not an e-mail address: bad local part"));
+    }
+    let domain = dns_name(domain).map_err(|e| format!("{s:?} is not an e-mail address: {e}"))?;
+    Ok(format!("{local}@{domain}"))
+}
+
+fn path(s: &str) -> Result<String, String> {
+    if !s.starts_with('/') {
+        return Err(format!("{s:?} is not an absolute path"));
+    }
+    if s.chars().any(char::is_whitespace) {
+        return Err(format!("{s:?} contains whitespace"));
+    }
+    Ok(s.to_string())
+}
+
+fn url(s: &str) -> Result<String, String> {
+    let rest = s
+        .strip_prefix("https://")
+        .or_else(|| s.strip_prefix("http://"))
+        .ok_or_else(|| format!("{s:?} is not an http(s) URL"))?;
+    if rest.is_empty()
+        || s.chars()
+            .any(|c| c.is_whitespace() || c == '"' || c == '\'')
+    {
+        return Err(format!("{s:?} is not a valid URL"));
+    }
+    Ok(s.to_string())
+}
+
+/// Seconds in a duration like `90s`, `20m`, `1h30m`, `1d`, `2w` (a bare number is seconds).
+pub fn duration_secs(s: &str) -> Result<u64, String> {
+    let err = || format!("{s:?} is not a duration (examples: 90s, 20m, 1h30m, 1d, 2w)");
+    if s.is_empty() {
+        return Err(err());
+    }
+    if let Ok(n) = s.parse::<u64>() {
+        return Ok(n);
+    }
+    let mut total: u64 = 0;
+    let mut num = String::new();
+    for c in s.chars() {
+        if c.is_ascii_digit() {
+            num.push(c);
+            continue;
+        }
+        let unit = match c {
+            's' => 1,
+            'm' => 60,
+            'h' => 3600,
+            'd' => 86400,
+            'w' => 604800,
+            _ => return Err(err()),
+        };
+        let n: u64 = num.parse().map_err(|_| err())?;
+        total = n
+            .checked_mul(unit)
+            .and_then(|v| total.checked_add(v))
+            .ok_or_else(err)?;
+        num.clear();
+    }
+    if !num.is_empty() {
+        return Err(err());
+    }
+    Ok(total)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(duration_secs("1h30m"), Ok(5400));
+        assert_eq!(duration_secs("1d"), Ok(86400));
+        assert!(duration_secs("1x").is_err());
+        assert!(duration_secs("m").is_err());
+    }
+
+    #[test]
+    fn names_and_addresses() {
+        assert_eq!(
+            dns_name("Mail.Example.TEST."),
+            Ok("mail.example.test".into())
+        );
+        assert!(dns_name("localhost").is_err());
+        assert!(dns_name("a_b.test").is_err());
+        assert!(email("a@b.test").is_ok());
+        assert!(email("a b@b.test").is_err());
+    }
+}

@@ -1,0 +1,9 @@
+//! Typed inputs: the schema modules declare, the value checks, and resolution of the
+//! config file over profile defaults over host facts into one validated context.
+
+pub mod kinds;
+pub mod resolve;
+pub mod schema;
+
+pub use resolve::{resolve, Resolved, Sources};
+pub use schema::{InputDecl, InputKind};

@@ -1,0 +1,261 @@
+//! Resolution: the config file over profile defaults over manifest defaults over host
+//! facts, each source checked against the schema first, every problem reported at once.
+
+use super::kinds::{check, join, Problems};
+use super::schema::{InputDecl, InputKind};
+use crate::diag::Diagnostics;
+use crate::facts::Facts;
+use crate::render::{eval_bool, render_str};
+use serde_json::{Map, Value};
+
+/// The sources of one resolution.
+pub struct Sources<'a> {
+    /// Config file name, for messages.
+    pub config_file: &'a str,
+    /// Its text (`None` when there is no config file).
+    pub config_text: Option<&'a str>,
+    /// Profile file name, for messages.
+    pub profile_file: &'a str,
+    /// The profile's default inputs.
+    pub profile_defaults: &'a Map<String, Value>,
+    /// Host facts.
+    pub facts: &'a Facts,
+}
+
+/// Validated inputs: the template context, and the secret values in it.
+#[derive(Debug, Clone)]
+pub struct Resolved {
+    /// `{domain: ..., mail: {...}, ...}`.
+    pub values: Value,
+    /// Every secret value (to be masked everywhere).
+    pub secrets: Vec<String>,
+}
+
+fn to_diags(d: &mut Diagnostics, file: &str, p: Problems) {
+    for (k, r) in p {
+        d.push(file, &k, r);
+    }
+}
+
+/// Resolve inputs for the config schema `schema`, filling defaults only for the top-level
+/// keys in `fill_keys` (globals and the selected modules' sections).
+pub fn resolve(
+    schema: &InputDecl,
+    fill_keys: &[String],
+    src: &Sources,
+) -> Result<Resolved, Diagnostics> {
+    let mut diags = Diagnostics::default();
+    let config = match src.config_text {
+        None => Value::Object(Map::new()),
+        Some(text) => match crate::yaml::parse::<Value>(text) {
+            Ok(Value::Null) => Value::Object(Map::new()),
+            Ok(v) => v,
+            Err(e) => {
+                diags.0.push(crate::diag::Diagnostic {
+                    file: src.config_file.into(),
+                    key: "(file)".into(),
+                    line: e.line,
+                    reason: e.message,
+                });
+                return Err(diags);
+            }
+        },
+    };
+    let mut p = Problems::new();
+    let config = check(schema, &config, "", &mut p);
+    to_diags(&mut diags, src.config_file, p);
+    let mut p = Problems::new();
+    let profile = check(
+        schema,
+        &Value::Object(src.profile_defaults.clone()),
+        "",
+        &mut p,
+    );
+    to_diags(&mut diags, src.profile_file, p);
+    let (Some(config), Some(profile)) = (config, profile) else {
+        if let Some(t) = src.config_text {
+            diags.locate_in(src.config_file, t);
+        }
+        return Err(diags);
+    };
+    let merged = merge(profile, config);
+    let mut root = Value::Object(Map::new());
+    let mut p = Problems::new();
+    for (name, decl) in &schema.fields {
+        let given = merged.get(name).filter(|v| !v.is_null());
+        let v = if fill_keys.iter().any(|k| k == name) {
+            fill(decl, given, name, &root, src.facts, &mut p)
+        } else {
+            given.cloned().unwrap_or(Value::Null)
+        };
+        if let Value::Object(m) = &mut root {
+            m.insert(name.clone(), v);
+        }
+    }
+    for (name, decl) in &schema.fields {
+        if fill_keys.iter().any(|k| k == name) {
+            required_when(decl, &root[name], name, &root, &mut p);
+        }
+    }
+    to_diags(&mut diags, src.config_file, p);
+    if let Some(t) = src.config_text {
+        diags.locate_in(src.config_file, t);
+    }
+    if !diags.is_empty() {
+        return Err(diags);
+    }
+    let mut secrets = Vec::new();
+    collect_secrets(schema, &root, &mut secrets);
+    Ok(Resolved {
+        values: root,
+        secrets,
+    })
+}
+
+/// `over` merged onto `base`, maps recursively, anything else replaced.
+fn merge(base: Value, over: Value) -> Value {
+    match (base, over) {
+        (Value::Object(mut b), Value::Object(o)) => {
+            for (k, v) in o {
+                let merged = match b.remove(&k) {
+                    Some(bv) => merge(bv, v),
+                    None => v,
+                };
+                b.insert(k, merged);
+            }
+            Value::Object(b)
+        }
+        (_, o) => o,
+    }
+}
+
+fn fill(
+    decl: &InputDecl,
+    given: Option<&Value>,
+    key: &str,
+    root: &Value,
+    facts: &Facts,
+    p: &mut Problems,
+) -> Value {
+    if let Some(v) = given {
+        return match (decl.kind, v) {
+            (InputKind::Map, Value::Object(m)) => fill_map(decl, m, key, root, facts, p),
+            (InputKind::List, Value::Array(items)) => {
+                let Some(item) = decl.items.as_deref() else {
+                    return v.clone();
+                };
+                Value::Array(
+                    items
+                        .iter()
+                        .enumerate()
+                        .map(|(i, x)| fill(item, Some(x), &format!("{key}[{i}]"), root, facts, p))
+                        .collect(),
+                )
+            }
+            _ => v.clone(),
+        };
+    }
+    if let Some(d) = &decl.default {
+        let d = match d {
+            Value::String(s) => match render_str(s, root) {
+                Ok(r) => Value::String(r),
+                Err(e) => {
+                    p.push((
+                        key.to_string(),
+                        format!("default could not be computed: {e}"),
+                    ));
+                    return Value::Null;
+                }
+            },
+            other => other.clone(),
+        };
+        if decl.kind == InputKind::Map {
+            if let Value::Object(m) = &d {
+                return fill_map(decl, m, key, root, facts, p);
+            }
+        }
+        return check(decl, &d, key, p).unwrap_or(Value::Null);
+    }
+    if let Some(f) = decl.fact.as_deref().and_then(|f| facts.get(f)) {
+        return check(decl, &Value::String(f.to_string()), key, p).unwrap_or(Value::Null);
+    }
+    if decl.kind == InputKind::Map && !decl.optional {
+        return fill_map(decl, &Map::new(), key, root, facts, p);
+    }
+    if decl.required {
+        p.push((
+            key.to_string(),
+            format!("is required but not set ({})", decl.description),
+        ));
+    }
+    Value::Null
+}
+
+fn fill_map(
+    decl: &InputDecl,
+    given: &Map<String, Value>,
+    key: &str,
+    root: &Value,
+    facts: &Facts,
+    p: &mut Problems,
+) -> Value {
+    let mut out = Map::new();
+    for (name, f) in &decl.fields {
+        let v = fill(
+            f,
+            given.get(name).filter(|v| !v.is_null()),
+            &join(key, name),
+            root,
+            facts,
+            p,
+        );
+        out.insert(name.clone(), v);
+    }
+    Value::Object(out)
+}
+
+fn required_when(decl: &InputDecl, v: &Value, key: &str, root: &Value, p: &mut Problems) {
+    if let (Some(expr), true) = (&decl.required_when, v.is_null()) {
+        match eval_bool(expr, root) {
+            Ok(true) => p.push((
+                key.to_string(),
+                format!("is required when {expr} ({})", decl.description),
+            )),
+            Ok(false) => {}
+            Err(e) => p.push((
+                key.to_string(),
+                format!("required_when could not be evaluated: {e}"),
+            )),
+        }
+    }
+    if let Value::Object(m) = v {
+        for (name, f) in &decl.fields {
+            required_when(
+                f,
+                m.get(name).unwrap_or(&Value::Null),
+                &join(key, name),
+                root,
+                p,
+            );
+        }
+    }
+}
+
+fn collect_secrets(decl: &InputDecl, v: &Value, out: &mut Vec<String>) {
+    match v {
+        Value::String(s) if decl.is_secret() => out.push(s.clone()),
+        Value::Object(m) => {
+            for (name, f) in &decl.fields {
+                if let Some(x) = m.get(name) {
+                    collect_secrets(f, x, out);
+                }
+            }
+        }
+        Value::Array(a) => {
+            if let Some(item) = decl.items.as_deref() {
+                a.iter().for_each(|x| collect_secrets(item, x, out));
+            }
+        }
+        _ => {}
+    }
+}

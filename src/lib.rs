@@ -1,0 +1,33 @@
+//! firstboot: a first-boot module engine that turns a fresh Linux VM into a mail host.
+//!
+//! The crate is organised in the order a run flows through it: the [`catalog`] of modules
+//! and profiles, typed [`inputs`] resolved against host [`facts`], the [`steps`] each
+//! module declares (each with plan and apply), the [`host`] boundary every change goes
+//! through, and the [`engine`] that orders modules, backs up, checks and rolls back.
+
+pub mod actions;
+pub mod backup;
+pub mod catalog;
+pub mod cli;
+pub mod commands;
+pub mod diag;
+pub mod digest;
+pub mod engine;
+pub mod error;
+pub mod facts;
+pub mod host;
+pub mod inputs;
+pub mod journal;
+pub mod lock;
+pub mod logging;
+pub mod manifest;
+pub mod profile;
+pub mod redact;
+pub mod render;
+pub mod report;
+pub mod state;
+pub mod steps;
+pub mod timefmt;
+pub mod yaml;
+
+pub use error::{Error, Result};

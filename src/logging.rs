@@ -1,0 +1,151 @@
+//! Logs: warnings and errors on stderr; with files opened (run, rollback), every event
+//! also goes to `/var/log/firstboot/firstboot.log` and, inside a module's span, to
+//! `/var/log/firstboot/<module>.log` (tracing-appender files), secrets masked.
+
+use crate::host::{HostError, Root};
+use crate::redact::Redactor;
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use tracing::field::{Field, Visit};
+use tracing::{Event, Level, Subscriber};
+use tracing_appender::rolling::{self, RollingFileAppender};
+use tracing_subscriber::layer::{Context, SubscriberExt};
+use tracing_subscriber::registry::LookupSpan;
+use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::{filter::LevelFilter, Layer};
+
+/// In-tree log directory.
+pub const LOG_DIR: &str = "/var/log/firstboot";
+
+struct Files {
+    dir: PathBuf,
+    main: RollingFileAppender,
+    modules: BTreeMap<String, RollingFileAppender>,
+    redactor: Redactor,
+}
+
+type Shared = Arc<Mutex<Option<Files>>>;
+
+/// Handle to open the log files once inputs are known good.
+#[derive(Clone)]
+pub struct Logs(Shared);
+
+struct FileLayer(Shared);
+
+struct ModuleId(String);
+
+#[derive(Default)]
+struct Fields {
+    message: String,
+    id: Option<String>,
+}
+
+impl Visit for Fields {
+    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+        match field.name() {
+            "message" => self.message = format!("{value:?}"),
+            "id" => self.id = Some(format!("{value:?}")),
+            other => self.message.push_str(&format!(" {other}={value:?}")),
+        }
+    }
+    fn record_str(&mut self, field: &Field, value: &str) {
+        match field.name() {
+            "message" => self.message = value.to_string(),
+            "id" => self.id = Some(value.to_string()),
+            other => self.message.push_str(&format!(" {other}={value}")),
+        }
+    }
+}
+
+impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for FileLayer {
+    fn on_new_span(
+        &self,
+        attrs: &tracing::span::Attributes<'_>,
+        id: &tracing::span::Id,
+        ctx: Context<'_, S>,
+    ) {
+        let mut f = Fields::default();
+        attrs.record(&mut f);
+        if let (Some(m), Some(span)) = (f.id, ctx.span(id)) {
+            span.extensions_mut().insert(ModuleId(m));
+        }
+    }
+
+    fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
+        let Ok(mut guard) = self.0.lock() else { return };
+        let Some(files) = guard.as_mut() else { return };
+        let mut f = Fields::default();
+        event.record(&mut f);
+        let module = ctx.event_scope(event).and_then(|scope| {
+            scope
+                .from_root()
+                .find_map(|s| s.extensions().get::<ModuleId>().map(|m| m.0.clone()))
+        });
+        let line = format!(
+            "{} {:5} {}{}\n",
+            crate::timefmt::rfc3339_now(),
+            event.metadata().level(),
+            module
+                .as_deref()
+                .map(|m| format!("[{m}] "))
+                .unwrap_or_default(),
+            files.redactor.mask(&f.message)
+        );
+        let _ = files.main.write_all(line.as_bytes());
+        if let Some(m) = module {
+            let dir = files.dir.clone();
+            let w = files
+                .modules
+                .entry(m.clone())
+                .or_insert_with(|| rolling::never(&dir, format!("{m}.log")));
+            let _ = w.write_all(line.as_bytes());
+        }
+    }
+}
+
+/// Install the global subscriber: stderr at a level set by `-v`/`-q`, files dormant.
+pub fn init(verbosity: i8) -> Logs {
+    let level = match verbosity {
+        i8::MIN..=-1 => LevelFilter::ERROR,
+        0 => LevelFilter::WARN,
+        1 => LevelFilter::INFO,
+        _ => LevelFilter::DEBUG,
+    };
+    let shared: Shared = Arc::new(Mutex::new(None));
+    let console = tracing_subscriber::fmt::layer()
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .without_time()
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_filter(level);
+    let files = FileLayer(shared.clone()).with_filter(LevelFilter::from_level(Level::DEBUG));
+    let _ = tracing_subscriber::registry()
+        .with(console)
+        .with(files)
+        .try_init();
+    Logs(shared)
+}
+
+impl Logs {
+    /// Start writing log files under `<root>/var/log/firstboot`.
+    pub fn open(&self, root: &Root, redactor: Redactor) -> Result<(), HostError> {
+        for d in ["/var", "/var/log", LOG_DIR] {
+            if root.meta(d)?.is_none() {
+                root.create_dir(d, if d == LOG_DIR { 0o750 } else { 0o755 })?;
+            }
+        }
+        let dir = root.path(LOG_DIR)?;
+        let main = rolling::never(&dir, "firstboot.log");
+        if let Ok(mut g) = self.0.lock() {
+            *g = Some(Files {
+                dir,
+                main,
+                modules: BTreeMap::new(),
+                redactor,
+            });
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,162 @@
+//! A module's manifest (`modules/NN-name/module.yaml`): its inputs, outputs, steps and
+//! checks. Steps and checks are kept as data and typed twice: once when the manifest is
+//! loaded (so a typo is caught before anything runs), and again after their strings are
+//! rendered with the run's inputs.
+
+use crate::inputs::InputDecl;
+use crate::render::{render_str, RenderError};
+use indexmap::IndexMap;
+use serde::{de::Error as _, Deserialize, Deserializer};
+use serde_json::{Map, Value};
+
+/// A parsed `module.yaml`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    /// Short name, also the name of the module's config section (`mail`).
+    pub name: String,
+    /// One line on what the module does.
+    pub description: String,
+    /// Inputs of the module's config section.
+    #[serde(default)]
+    pub inputs: IndexMap<String, InputDecl>,
+    /// Values later modules may read as `outputs.<name>.<key>` (Tera strings).
+    #[serde(default)]
+    pub outputs: IndexMap<String, String>,
+    /// What the module does, in order.
+    #[serde(default)]
+    pub steps: Vec<Decl>,
+    /// What must hold after the module ran (and whenever `firstboot validate` runs).
+    #[serde(default)]
+    pub checks: Vec<Decl>,
+}
+
+/// One step or check as declared: a single-key map naming its kind, plus an optional
+/// `when` condition (a Tera expression over the inputs).
+#[derive(Debug, Clone)]
+pub struct Decl {
+    /// Condition; the step is left out when it is false.
+    pub when: Option<String>,
+    /// The kind (`file`, `service`...).
+    pub kind: String,
+    /// `{kind: {...}}` as written, strings not yet rendered.
+    pub body: Value,
+}
+
+impl<'de> Deserialize<'de> for Decl {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let mut map = Map::<String, Value>::deserialize(d)?;
+        let when = match map.remove("when") {
+            None => None,
+            Some(Value::String(s)) => Some(s),
+            Some(_) => return Err(D::Error::custom("`when` must be a string expression")),
+        };
+        if map.len() != 1 {
+            let keys: Vec<&String> = map.keys().collect();
+            return Err(D::Error::custom(format!(
+                "a step or check needs exactly one kind key (besides `when`), found {keys:?}"
+            )));
+        }
+        let kind = map.keys().next().cloned().unwrap_or_default();
+        Ok(Decl {
+            when,
+            kind,
+            body: Value::Object(map),
+        })
+    }
+}
+
+impl Decl {
+    /// Whether the step applies with these inputs.
+    pub fn enabled(&self, ctx: &Value) -> Result<bool, RenderError> {
+        match &self.when {
+            None => Ok(true),
+            Some(expr) => crate::render::eval_bool(expr, ctx),
+        }
+    }
+
+    /// The body with every string rendered as a Tera template, except under the keys
+    /// in `verbatim` (e.g. a `template` name is not itself rendered).
+    pub fn rendered(&self, ctx: &Value) -> Result<Value, RenderError> {
+        render_strings(&self.body, ctx)
+    }
+
+    /// Template file names this declaration refers to (`template:` keys).
+    pub fn templates(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        collect_templates(&self.body, &mut out);
+        out
+    }
+}
+
+fn collect_templates(v: &Value, out: &mut Vec<String>) {
+    match v {
+        Value::Object(m) => {
+            for (k, v) in m {
+                match (k.as_str(), v) {
+                    ("template", Value::String(s)) => out.push(s.clone()),
+                    _ => collect_templates(v, out),
+                }
+            }
+        }
+        Value::Array(a) => a.iter().for_each(|v| collect_templates(v, out)),
+        _ => {}
+    }
+}
+
+/// Render every string leaf of `v` as a Tera template.
+pub fn render_strings(v: &Value, ctx: &Value) -> Result<Value, RenderError> {
+    Ok(match v {
+        Value::String(s) => Value::String(render_str(s, ctx)?),
+        Value::Array(a) => Value::Array(
+            a.iter()
+                .map(|x| render_strings(x, ctx))
+                .collect::<Result<_, _>>()?,
+        ),
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .map(|(k, x)| Ok((k.clone(), render_strings(x, ctx)?)))
+                .collect::<Result<_, RenderError>>()?,
+        ),
+        other => other.clone(),
+    })
+}
+
+/// A module: its id, order, manifest and templates.
+#[derive(Debug, Clone)]
+pub struct Module {
+    /// Full id, the directory name (`9-mail_config`).
+    pub id: String,
+    /// Numeric prefix; modules run in ascending order.
+    pub order: u32,
+    /// The parsed manifest.
+    pub manifest: Manifest,
+    /// Parsed templates, named `<id>/<relative path>`.
+    pub templates: crate::render::Templates,
+    /// Where the module came from (`embedded` or a directory), for messages.
+    pub source: String,
+}
+
+impl Module {
+    /// The numeric prefix of a module directory name (`10-monitoring` → 10).
+    pub fn order_of(id: &str) -> Option<u32> {
+        let (num, rest) = id.split_once('-')?;
+        (!rest.is_empty()).then_some(())?;
+        num.parse().ok()
+    }
+
+    /// Short name (`mail`).
+    pub fn name(&self) -> &str {
+        &self.manifest.name
+    }
+
+    /// Full template name for a manifest's `template:` value.
+    pub fn template_name(&self, file: &str) -> String {
+        format!("{}/{}", self.id, file)
+    }
+
+    /// Path of the manifest, for messages.
+    pub fn manifest_path(&self) -> String {
+        format!("{}/{}/module.yaml", self.source, self.id)
+    }
+}

@@ -1,0 +1,40 @@
+//! `action`: built-in actions templates cannot do. Each lives in `src/actions/` and
+//! implements [`Step`]; this enum is their only registry.
+
+use super::{Planned, RunState, Step, StepCx, StepError};
+use crate::actions;
+use crate::backup::Backup;
+use serde::Deserialize;
+
+/// A built-in action, by name.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum ActionStep {
+    /// Set the running system's host name.
+    SetHostname(actions::set_hostname::SetHostname),
+}
+
+impl ActionStep {
+    fn inner(&self) -> &dyn Step {
+        match self {
+            ActionStep::SetHostname(a) => a,
+        }
+    }
+}
+
+impl Step for ActionStep {
+    fn target(&self) -> String {
+        self.inner().target()
+    }
+    fn plan(&self, cx: &StepCx, run: &mut RunState) -> Result<Planned, StepError> {
+        self.inner().plan(cx, run)
+    }
+    fn apply(
+        &self,
+        cx: &StepCx,
+        run: &mut RunState,
+        backup: &mut Backup,
+    ) -> Result<Planned, StepError> {
+        self.inner().apply(cx, run, backup)
+    }
+}

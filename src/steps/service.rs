@@ -1,0 +1,83 @@
+//! `service`: a service running, reloaded (or restarted) only when one of the files that
+//! notify it changed in this run.
+
+use super::{offline, Change, Planned, RunState, Step, StepCx, StepError};
+use crate::backup::Backup;
+use crate::host::services::ServiceVerb;
+use serde::Deserialize;
+
+fn yes() -> bool {
+    true
+}
+
+/// A managed service.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceStep {
+    /// Service name.
+    pub name: String,
+    /// Enable at boot (systemd).
+    #[serde(default = "yes")]
+    pub enable: bool,
+    /// Restart instead of reload when notified.
+    #[serde(default)]
+    pub restart: bool,
+}
+
+impl ServiceStep {
+    fn verb(&self, cx: &StepCx, run: &RunState) -> Result<Option<ServiceVerb>, StepError> {
+        let notified = run.notified.contains(&self.name);
+        let running = cx.host.services().is_running(&cx.host.runner, &self.name)?;
+        Ok(match (running, notified) {
+            (false, _) => Some(ServiceVerb::Start),
+            (true, true) if self.restart => Some(ServiceVerb::Restart),
+            (true, true) => Some(ServiceVerb::Reload),
+            (true, false) => None,
+        })
+    }
+}
+
+impl Step for ServiceStep {
+    fn target(&self) -> String {
+        format!("service {}", self.name)
+    }
+
+    fn plan(&self, cx: &StepCx, run: &mut RunState) -> Result<Planned, StepError> {
+        if !cx.host.is_live() {
+            let what = if run.notified.contains(&self.name) {
+                if self.restart {
+                    "restart (its files changed)"
+                } else {
+                    "reload (its files changed)"
+                }
+            } else {
+                "start if not running"
+            };
+            return Ok(offline(self.target(), what));
+        }
+        Ok(match self.verb(cx, run)? {
+            None => Planned::new(self.target(), Change::None, "running"),
+            Some(v) => Planned::new(self.target(), Change::Act, format!("{v:?}").to_lowercase()),
+        })
+    }
+
+    fn apply(
+        &self,
+        cx: &StepCx,
+        run: &mut RunState,
+        backup: &mut Backup,
+    ) -> Result<Planned, StepError> {
+        let p = self.plan(cx, run)?;
+        if cx.host.is_live() {
+            let sm = cx.host.services();
+            if self.enable {
+                sm.enable(&cx.host.runner, &self.name)?;
+            }
+            if let Some(v) = self.verb(cx, run)? {
+                backup.note_services(std::slice::from_ref(&self.name))?;
+                sm.act(&cx.host.runner, &self.name, v)?;
+            }
+        }
+        Ok(p)
+    }
+}
