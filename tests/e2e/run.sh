@@ -30,6 +30,7 @@ while (($#)); do
     --down) down=1 ;;
     -h | --help) usage 0 ;;
     -*) echo "unknown option: $1" >&2 && usage 2 ;;
+    machine_unchanged | scenario_machine_unchanged) ;; # always runs, last
     *) selected+=("${1#scenario_}") ;;
   esac
   shift
@@ -78,6 +79,7 @@ on_exit() {
   local rc=$?
   set +e
   [[ -n "$job" ]] && kill "$job" 2>/dev/null
+  ((rc == 130 || rc == 143)) && e2e_log "interrupted"
   if ((keep)); then
     e2e_log "hosts kept: tests/e2e/shell.sh HOST (one of: ${E2E_HOSTS[*]}); remove: tests/e2e/run.sh --down"
   else
