@@ -9,6 +9,9 @@ set -euo pipefail
 
 name=$1 fqdn=$2 ipv4=$3 ipv6=$4 dir=$5 shared=$6 repo=$7
 
+# The mount holding the repository, before anything covers it.
+repo_mount=$(findmnt -n -o TARGET --target "$repo")
+
 # Writes to these land in $dir/upper/<dir>, never on the machine.
 for d in etc var usr root opt srv; do
   mkdir -p "$dir/upper/$d" "$dir/work/$d"
@@ -20,10 +23,10 @@ done
 # machines, which the tmpfs mounts below hide: hold them open first.
 exec {shared_fd}<"$shared" {repo_fd}<"$repo"
 
-for d in run tmp home; do
+for d in run tmp home dev/shm; do
   mode=0755
-  [[ "$d" == tmp ]] && mode=1777
-  mount -t tmpfs -o "mode=$mode,nosuid,nodev" "fb-e2e-$name-$d" "/$d"
+  [[ "$d" == tmp || "$d" == dev/shm ]] && mode=1777
+  mount -t tmpfs -o "mode=$mode,nosuid,nodev" "fb-e2e-$name-${d//\//-}" "/$d"
 done
 mkdir -p /run/lock /run/e2e
 chmod 1777 /run/lock
@@ -41,6 +44,15 @@ exec {shared_fd}<&- {repo_fd}<&-
 rm -f /etc/machine-id /usr/sbin/policy-rc.d
 od -An -tx1 -N16 /dev/urandom | tr -d ' \n' >/etc/machine-id
 echo >>/etc/machine-id
+
+# Everything else of the machine's root filesystem (/ itself, /boot, the
+# repository's path...) is read-only in here; so is the repository's own
+# mount, unless one of the mounts above already hides it.
+mount -o remount,bind,ro /
+case "$repo_mount" in
+  / | /etc* | /var* | /usr* | /root* | /opt* | /srv* | /run* | /tmp* | /home*) ;;
+  *) mount -o remount,bind,ro "$repo_mount" ;;
+esac
 
 # /sys showing this host's network devices, not the machine's.
 mount -t sysfs -o ro "fb-e2e-$name-sys" /sys

@@ -16,12 +16,20 @@ scenario_hosts_isolated() {
     [[ "$id" =~ ^[0-9a-f]{32}$ && "$ids" != *" $id "* ]] || e2e_fail "machine-id of $h is not its own: $id"
     ids+="$id "
   done
-  for dir in /etc /var/lib /usr/local /root /home /tmp /opt; do
+  for dir in /etc /var/lib /usr/local /root /home /tmp /opt /srv /dev/shm; do
     e2e_exec mail -- sh -c "echo $token >$dir/$token"
     e2e_assert_eq "$token" "$(e2e_exec mail -- cat "$dir/$token")" "probe file in $dir on mail"
     [[ ! -e "$dir/$token" ]] || e2e_fail "$dir/$token written on mail appeared on the machine"
     if e2e_exec world -- test -e "$dir/$token"; then
       e2e_fail "$dir/$token written on mail appeared on world"
+    fi
+  done
+
+  # The rest of the machine is read-only from inside: / itself, the repo.
+  for dir in / "$E2E_REPO" /run/e2e /run/e2e/repo; do
+    if e2e_exec mail -- touch "$dir/$token" 2>/dev/null; then
+      rm -f "${dir%/}/$token"
+      e2e_fail "$dir is writable from inside a host"
     fi
   done
 
