@@ -14,19 +14,33 @@ for f in "$E2E_ROOT"/scenarios/*.sh; do
   source "$f"
 done
 
-# A command that fails without e2e_fail: name it, and where it was in the
-# scenario's own file (the innermost frame if none is in scenarios/).
+# A command that fails without e2e_fail: name it, and where it was: in the
+# scenario's own file if the call came from there, else in the innermost
+# function that is not one of the small helpers.
 on_err() {
-  local rc=$? i src=${BASH_SOURCE[1]:-?} line=${BASH_LINENO[0]:-?} what=$BASH_COMMAND
-  for ((i = 1; i < ${#BASH_SOURCE[@]}; i++)); do
+  local rc=$? i pick=0 src line what
+  local helpers=" e2e_exec e2e_put e2e_daemon e2e_dig e2e_retry e2e_netns_exec "
+  # Frame i is function FUNCNAME[i], at line BASH_LINENO[i-1] of BASH_SOURCE[i].
+  for ((i = 1; i < ${#FUNCNAME[@]}; i++)); do
     if [[ "${BASH_SOURCE[i]}" == */scenarios/* ]]; then
-      src=${BASH_SOURCE[i]} line=${BASH_LINENO[i - 1]}
-      what=$(sed -n "${line}{s/^[[:space:]]*//;p}" "$src")
+      pick=$i
       break
     fi
   done
+  if ((pick == 0)); then
+    pick=1
+    for ((i = 1; i < ${#FUNCNAME[@]}; i++)); do
+      if [[ "$helpers" != *" ${FUNCNAME[i]} "* ]]; then
+        pick=$i
+        break
+      fi
+    done
+  fi
+  src=${BASH_SOURCE[pick]} line=${BASH_LINENO[pick - 1]}
+  what=$(sed -n "${line}{s/^[[:space:]]*//;p}" "$src" 2>/dev/null)
   if [[ -n "${E2E_REASON_FILE:-}" && ! -s "$E2E_REASON_FILE" ]]; then
-    printf '%s:%s: %s (exit %s)\n' "${src##*/}" "$line" "$what" "$rc" >"$E2E_REASON_FILE"
+    printf '%s (%s:%s): %s (exit %s)\n' "${FUNCNAME[pick]}" "${src##*/}" "$line" \
+      "${what:-$BASH_COMMAND}" "$rc" >"$E2E_REASON_FILE"
   fi
 }
 trap on_err ERR
