@@ -61,9 +61,10 @@ e2e_install_packages() {
 
   echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
   export DEBIAN_FRONTEND=noninteractive
+  local -a opts=(-q -o Acquire::Retries=3 -o DPkg::Lock::Timeout=120)
   {
-    apt-get update -q &&
-      apt-get install -y -q --no-install-recommends \
+    apt-get "${opts[@]}" update &&
+      apt-get "${opts[@]}" install -y --no-install-recommends \
         -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
         "${missing[@]}"
   } >"$E2E_STATE/logs/apt.log" 2>&1 || rc=$?
