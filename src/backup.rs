@@ -36,6 +36,9 @@ pub enum Entry {
         copy: Option<String>,
         /// SHA-256 of what firstboot wrote (to notice later edits before a rollback).
         written_sha256: Option<String>,
+        /// Original modification time (seconds, nanoseconds since the epoch).
+        #[serde(default)]
+        mtime: Option<(i64, u32)>,
     },
     /// A directory firstboot created (removed on rollback if empty).
     DirCreated {
@@ -166,6 +169,7 @@ impl Backup {
             gid: meta.map(|m| m.gid),
             copy,
             written_sha256: None,
+            mtime: if is_dir { None } else { self.root.mtime(path)? },
         });
         self.save()
     }
@@ -284,6 +288,7 @@ pub fn restore(host: &Host, m: &BackupManifest) -> Result<Vec<String>, HostError
                 mode,
                 uid,
                 gid,
+                mtime,
                 ..
             } => {
                 let data = match copy {
@@ -295,6 +300,9 @@ pub fn restore(host: &Host, m: &BackupManifest) -> Result<Vec<String>, HostError
                     _ => None,
                 };
                 root.write_atomic(path, &data, mode.unwrap_or(0o644), owner)?;
+                if let Some(t) = mtime {
+                    root.set_mtime(path, *t)?;
+                }
                 done.push(format!("restored {path}"));
             }
             Entry::DirCreated { path } => {

@@ -233,7 +233,7 @@ impl Catalog {
         let globals = MODULES
             .get_file("global.yaml")
             .and_then(|f| f.contents_utf8())
-            .map(|t| crate::yaml::parse::<GlobalFile>(t))
+            .map(crate::yaml::parse::<GlobalFile>)
             .unwrap_or_else(|| {
                 Err(crate::yaml::YamlError {
                     line: None,

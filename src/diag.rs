@@ -60,8 +60,10 @@ impl Diagnostics {
 impl fmt::Display for Diagnostics {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let n = self.0.len();
+        let mut sorted: Vec<&Diagnostic> = self.0.iter().collect();
+        sorted.sort_by(|a, b| (&a.file, a.line, &a.key).cmp(&(&b.file, b.line, &b.key)));
         writeln!(f, "{n} problem{} found:", if n == 1 { "" } else { "s" })?;
-        for d in &self.0 {
+        for d in sorted {
             writeln!(f, "  {d}")?;
         }
         Ok(())

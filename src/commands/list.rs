@@ -17,7 +17,7 @@ fn print_inputs(prefix: &str, inputs: &IndexMap<String, InputDecl>, indent: usiz
         if d.required {
             extra.push("required".to_string());
         }
-        if d.is_secret() {
+        if d.secret && d.kind != crate::inputs::InputKind::Secret {
             extra.push("secret".to_string());
         }
         if let Some(def) = &d.default {

@@ -97,10 +97,11 @@ pub fn prepare(opts: &Options, fallback_profile: Option<&str>) -> Result<Prepare
         selected.retain(|m| opts.only.iter().any(|o| *o == m.id || o == m.name()));
     }
     let facts = Facts::gather(&root)?;
-    let (config_file, config_path) = match &opts.config {
-        Some(p) => (p.display().to_string(), p.clone()),
-        None => (DEFAULT_CONFIG.to_string(), root.path(DEFAULT_CONFIG)?),
+    let config_path = match &opts.config {
+        Some(p) => p.clone(),
+        None => root.path(DEFAULT_CONFIG)?,
     };
+    let config_file = config_path.display().to_string();
     let config_text = match std::fs::read_to_string(&config_path) {
         Ok(t) => Some(t),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound && opts.config.is_none() => None,

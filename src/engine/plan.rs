@@ -118,25 +118,19 @@ pub fn render_text(r: &PlanReport) -> String {
                 Change::Skipped => "- ",
             };
             out.push_str(&format!(" {tag}{}: {}\n", s.target, s.summary));
-            let diff = match &s.change {
-                Change::Create { diff } | Change::Update { diff } | Change::Drift { diff } => diff,
-                _ => &None,
+            let (diff, content_change) = match &s.change {
+                Change::Create { diff } | Change::Update { diff } | Change::Drift { diff } => (
+                    diff.as_deref(),
+                    !s.summary.starts_with("mode") && !s.summary.starts_with("owner"),
+                ),
+                _ => (None, false),
             };
             match diff {
                 Some(d) => d
                     .lines()
                     .for_each(|l| out.push_str(&format!("      {l}\n"))),
-                None if matches!(
-                    s.change,
-                    Change::Create { .. } | Change::Update { .. } | Change::Drift { .. }
-                ) && s.target.starts_with("file") =>
-                {
-                    if s.summary.starts_with("create")
-                        || s.summary.contains("contents")
-                        || s.summary.contains("edited")
-                    {
-                        out.push_str("      (contents hidden: they hold a secret)\n");
-                    }
+                None if content_change && s.target.starts_with("file ") => {
+                    out.push_str("      (contents hidden: they hold a secret)\n")
                 }
                 None => {}
             }

@@ -123,6 +123,36 @@ impl Root {
         sync_dir(dir)
     }
 
+    /// Modification time as (seconds, nanoseconds) since the epoch, or `None` when absent.
+    pub fn mtime(&self, p: impl AsRef<Path>) -> Result<Option<(i64, u32)>, HostError> {
+        let full = self.path(&p)?;
+        match fs::symlink_metadata(&full) {
+            Ok(m) => Ok(Some((m.mtime(), m.mtime_nsec() as u32))),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(HostError::io("stat", &full, e)),
+        }
+    }
+
+    /// Set the modification time (restoring a backed-up file exactly).
+    pub fn set_mtime(
+        &self,
+        p: impl AsRef<Path>,
+        (secs, nanos): (i64, u32),
+    ) -> Result<(), HostError> {
+        let full = self.path(&p)?;
+        let t = if secs >= 0 {
+            std::time::UNIX_EPOCH + std::time::Duration::new(secs as u64, nanos)
+        } else {
+            std::time::UNIX_EPOCH
+        };
+        let f = fs::File::options()
+            .write(true)
+            .open(&full)
+            .map_err(|e| HostError::io("open", &full, e))?;
+        f.set_modified(t)
+            .map_err(|e| HostError::io("set mtime of", &full, e))
+    }
+
     /// Set permission bits.
     pub fn set_mode(&self, p: impl AsRef<Path>, mode: u32) -> Result<(), HostError> {
         let full = self.path(&p)?;

@@ -135,17 +135,20 @@ pub fn apply(
     let root = &cx.host.root;
     match &planned.change {
         Change::None | Change::Skipped | Change::Act => return Ok(planned),
-        Change::Drift { .. } => return Err(StepError::Invalid(format!(
+        Change::Drift { .. } => {
+            return Err(StepError::Invalid(format!(
             "{} was edited by hand since firstboot wrote it; rerun with --overwrite to replace it",
             w.path
-        ))),
+        )))
+        }
         Change::Create { .. } | Change::Update { .. } => {}
     }
-    backup.record_file(w.path)?;
+    // Parents first: rollback works in reverse, removing the file before its directories.
     for dir in root.missing_parents(w.path)? {
         backup.record_dir_created(&dir.to_string_lossy())?;
         root.create_dir(&dir, 0o755)?;
     }
+    backup.record_file(w.path)?;
     let ids = if cx.host.privileged {
         Some(cx.host.accounts.ids(w.owner.0, w.owner.1)?)
     } else {

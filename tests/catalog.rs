@@ -1,0 +1,73 @@
+//! Every shipped manifest and profile loads strictly and documents every input.
+
+use firstboot::catalog::Catalog;
+use firstboot::inputs::InputDecl;
+
+fn all_described(prefix: &str, d: &InputDecl, out: &mut Vec<String>) {
+    if d.description.trim().is_empty() {
+        out.push(prefix.to_string());
+    }
+    for (k, f) in &d.fields {
+        all_described(&format!("{prefix}.{k}"), f, out);
+    }
+    if let Some(i) = &d.items {
+        all_described(&format!("{prefix}[]"), i, out);
+    }
+}
+
+#[test]
+fn shipped_modules_and_profiles_load_and_are_documented() {
+    let cat = Catalog::load(&[]).unwrap_or_else(|d| panic!("{d}"));
+    let ids: Vec<&str> = cat.modules.iter().map(|m| m.id.as_str()).collect();
+    assert_eq!(
+        ids,
+        [
+            "7-ssl_config",
+            "8-dns_config",
+            "9-mail_config",
+            "10-monitoring"
+        ]
+    );
+    assert_eq!(
+        cat.profiles["standard"].modules,
+        ["7-ssl_config", "8-dns_config", "9-mail_config"]
+    );
+    assert_eq!(cat.profiles["advanced"].modules.len(), 4);
+    let mut missing = Vec::new();
+    all_described("", &cat.schema(), &mut missing);
+    assert!(
+        missing.is_empty(),
+        "inputs without description: {missing:?}"
+    );
+}
+
+#[test]
+fn every_input_is_in_the_config_reference() {
+    let cat = Catalog::load(&[]).unwrap_or_else(|d| panic!("{d}"));
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/config.md"))
+        .expect("docs/config.md");
+    let mut keys = Vec::new();
+    fn walk(prefix: &str, d: &InputDecl, keys: &mut Vec<String>) {
+        for (k, f) in &d.fields {
+            let key = if prefix.is_empty() {
+                k.clone()
+            } else {
+                format!("{prefix}.{k}")
+            };
+            keys.push(key.clone());
+            walk(&key, f, keys);
+            if let Some(i) = &f.items {
+                walk(&format!("{key}[]"), i, keys);
+            }
+        }
+    }
+    walk("", &cat.schema(), &mut keys);
+    let undocumented: Vec<&String> = keys
+        .iter()
+        .filter(|k| !doc.contains(&format!("`{k}`")))
+        .collect();
+    assert!(
+        undocumented.is_empty(),
+        "docs/config.md lacks: {undocumented:?}"
+    );
+}

@@ -1,0 +1,142 @@
+//! Bad input exits 2 with every problem named by file, key and reason, and the root is
+//! left exactly as it was.
+
+mod common;
+use common::*;
+
+fn rejected(config: &str, expect: &[&str]) -> String {
+    let t = Tree::new(config);
+    let before = t.snapshot(false);
+    let o = t.fb(&["run", "--profile", "standard"]);
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "stdout:\n{}\nstderr:\n{}",
+        stdout(&o),
+        stderr(&o)
+    );
+    let err = stderr(&o);
+    let file = t.path("/etc/firstboot/config.yaml").display().to_string();
+    assert!(err.contains(&file), "names the file:\n{err}");
+    for e in expect {
+        assert!(err.contains(e), "expected {e:?} in:\n{err}");
+    }
+    assert_eq!(before, t.snapshot(false), "root unchanged");
+    err
+}
+
+#[test]
+fn unknown_key_is_named_with_its_line() {
+    rejected(
+        &format!("{CONFIG}mail:\n  mode: local\n  relya: {{host: x.test}}\n"),
+        &["config.yaml:7: mail.relya: unknown key `relya`"],
+    );
+}
+
+#[test]
+fn bad_ipv4() {
+    rejected(
+        "domain: example.test\nipv4: 192.0.2.300\n",
+        &["config.yaml:2: ipv4: \"192.0.2.300\" is not an IPv4 address"],
+    );
+}
+
+#[test]
+fn port_out_of_range() {
+    rejected(
+        &format!(
+            "{CONFIG}mail:\n  mode: relay\n  relay:\n    host: smtp.example.net\n    port: 70000\n"
+        ),
+        &["config.yaml:9: mail.relay.port: 70000 is out of range for a port (1-65535)"],
+    );
+}
+
+#[test]
+fn newline_in_a_value_cannot_smuggle_a_directive() {
+    rejected(
+        &format!("{CONFIG}mail:\n  relay: {{host: smtp.example.net, username: \"me\\nmydestination = evil.test\"}}\n"),
+        &["mail.relay.username", "control character"],
+    );
+}
+
+#[test]
+fn all_problems_are_reported_at_once() {
+    let err = rejected(
+        "domain: example.test\nipv4: 1.2.3\nbogus: true\ndns:\n  spf_policy: \"?all\"\n  dmarc: {pct: 101}\n",
+        &["ipv4:", "bogus:", "dns.spf_policy:", "dns.dmarc.pct:", "4 problems found"],
+    );
+    let lines: Vec<&str> = err.lines().filter(|l| l.contains("config.yaml:")).collect();
+    let mut sorted = lines.clone();
+    sorted.sort_by_key(|l| l.split(':').nth(1).and_then(|n| n.parse::<u32>().ok()));
+    assert_eq!(lines, sorted, "ordered by line");
+}
+
+#[test]
+fn missing_required_and_conditionally_required_inputs() {
+    rejected(
+        "ipv4: 192.0.2.10\nmail: {mode: relay}\n",
+        &[
+            "domain: is required",
+            "mail.relay: is required when mail.mode == \"relay\"",
+        ],
+    );
+}
+
+#[test]
+fn yaml_syntax_error_names_the_line() {
+    rejected("domain: example.test\nmail: [\n", &["config.yaml:"]);
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let t = Tree::new(CONFIG);
+    let o = t.fb(&["run", "--profile", "nope"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("unknown profile `nope`"));
+    let o = t.fb(&["run", "--profile", "standard", "--only", "monitoring"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("not in profile `standard`"),
+        "{}",
+        stderr(&o)
+    );
+    let o = t.fb(&["run"]);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn defaults_and_facts_fill_what_the_config_leaves_out() {
+    let t = Tree::new("domain: Example.TEST.\n");
+    t.write("/etc/hostname", "vm1.example.test\n");
+    let o = t.fb(&["plan", "--profile", "standard", "--json"]);
+    ok(&o);
+    // hostname defaults to mail.<domain> (normalised), ipv4 falls back to 127.0.1.1 offline.
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let hosts = v["modules"][1]["steps"][1]["diff"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        hosts.contains("+127.0.1.1 mail.example.test mail"),
+        "{hosts}"
+    );
+}
+
+#[test]
+fn broken_manifests_are_reported_with_file_and_key() {
+    let t = Tree::new(CONFIG);
+    let fx = fixture_modules("bad-manifest");
+    let o = t.fb(&["--modules-dir", &fx, "list"]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    for e in [
+        "10-monitoring/module.yaml: inputs.level: enum input lists no values",
+        "steps[0].file: mode must be a quoted octal string",
+        "steps[1].file: unknown field `contnet`",
+        "steps[2].command: command `/bin/true` has no guard",
+        "steps[3].template: no template `missing.tera`",
+        "nonumber/module.yaml",
+    ] {
+        assert!(err.contains(e), "expected {e:?} in:\n{err}");
+    }
+}
