@@ -171,7 +171,12 @@ pub fn run(p: &Prepared, opts: RunOpts, rep: &mut dyn Reporter) -> Result<String
             return Err(fail(reason));
         }
         rep.module_start(&m.id, plans.len());
-        journal::begin(root, &run_id, &m.id)?;
+        // Only a module with something to change needs the journal and a state save of
+        // its own; a no-op module is recorded with the final save.
+        let changes = plans.iter().any(|s| s.change.is_change());
+        if changes {
+            journal::begin(root, &run_id, &m.id)?;
+        }
         let mut backup = Backup::new(root.clone(), &run_id, &m.id);
         match apply_module(
             p,
@@ -185,8 +190,10 @@ pub fn run(p: &Prepared, opts: RunOpts, rep: &mut dyn Reporter) -> Result<String
         ) {
             Ok(managed) => {
                 record(&mut state, m, &run_id, instance, Outcome::Ok, None, managed);
-                state.save(root)?;
-                journal::end(root)?;
+                if changes {
+                    state.save(root)?;
+                    journal::end(root)?;
+                }
                 rep.module_end(&m.id, true, "ok");
             }
             Err(reason) => {
@@ -210,6 +217,7 @@ pub fn run(p: &Prepared, opts: RunOpts, rep: &mut dyn Reporter) -> Result<String
             }
         }
     }
+    state.save(root)?;
     Ok(run_id)
 }
 
