@@ -92,6 +92,25 @@ impl Host {
         self.root.is_live()
     }
 
+    /// uid/gid to enforce for `owner:group`, or `None` when ownership cannot be enforced:
+    /// not running as root, or an offline tree that lacks the account (its package was
+    /// not installed there). On the live system an unknown account is an error.
+    pub fn owner_ids(&self, owner: &str, group: &str) -> Result<Option<(u32, u32)>, HostError> {
+        if !self.privileged {
+            return Ok(None);
+        }
+        match self.accounts.ids(owner, group) {
+            Ok(ids) => Ok(Some(ids)),
+            Err(HostError::UnknownAccount { kind, name }) if !self.is_live() => {
+                tracing::warn!(
+                    "{kind} `{name}` does not exist in the offline tree; owner left as is"
+                );
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
     /// The package manager of the live system.
     pub fn packages(&self) -> Result<PackageManager, HostError> {
         PackageManager::detect()

@@ -24,6 +24,9 @@ pub struct CommandStep {
     /// Files the command writes, backed up before it runs.
     #[serde(default)]
     pub writes: Vec<String>,
+    /// Extra environment variables.
+    #[serde(default)]
+    pub env: std::collections::BTreeMap<String, String>,
 }
 
 impl CommandStep {
@@ -79,7 +82,12 @@ impl Step for CommandStep {
             for w in &self.writes {
                 backup.record_file(w)?;
             }
-            cx.host.runner.run_ok(&self.argv, None, &[])?;
+            let env: Vec<(&str, &str)> = self
+                .env
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect();
+            cx.host.runner.run_ok(&self.argv, None, &env)?;
             run.changed.extend(self.writes.iter().cloned());
         }
         Ok(p)

@@ -48,7 +48,11 @@ impl Step for DirectoryStep {
         if m.mode != self.mode.0 {
             diffs.push(format!("mode {:04o} -> {}", m.mode, self.mode));
         }
-        if cx.host.privileged && (m.uid, m.gid) != cx.host.accounts.ids(&self.owner, &self.group)? {
+        if cx
+            .host
+            .owner_ids(&self.owner, &self.group)?
+            .is_some_and(|ids| ids != (m.uid, m.gid))
+        {
             diffs.push(format!("owner -> {}:{}", self.owner, self.group));
         }
         if diffs.is_empty() {
@@ -73,11 +77,7 @@ impl Step for DirectoryStep {
             return Ok(planned);
         }
         let root = &cx.host.root;
-        let ids = if cx.host.privileged {
-            Some(cx.host.accounts.ids(&self.owner, &self.group)?)
-        } else {
-            None
-        };
+        let ids = cx.host.owner_ids(&self.owner, &self.group)?;
         if root.meta(&self.path)?.is_none() {
             for dir in root.missing_parents(&self.path)? {
                 backup.record_dir_created(&dir.to_string_lossy())?;

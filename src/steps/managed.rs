@@ -98,8 +98,7 @@ pub fn plan(cx: &StepCx, run: &mut RunState, w: &Wanted) -> Result<Planned, Step
         if m.mode != w.mode {
             meta_changes.push(format!("mode {:04o} -> {:04o}", m.mode, w.mode));
         }
-        if cx.host.privileged {
-            let (uid, gid) = cx.host.accounts.ids(w.owner.0, w.owner.1)?;
+        if let Some((uid, gid)) = cx.host.owner_ids(w.owner.0, w.owner.1)? {
             if (m.uid, m.gid) != (uid, gid) {
                 meta_changes.push(format!(
                     "owner {}:{} -> {}:{}",
@@ -149,11 +148,7 @@ pub fn apply(
         root.create_dir(&dir, 0o755)?;
     }
     backup.record_file(w.path)?;
-    let ids = if cx.host.privileged {
-        Some(cx.host.accounts.ids(w.owner.0, w.owner.1)?)
-    } else {
-        None
-    };
+    let ids = cx.host.owner_ids(w.owner.0, w.owner.1)?;
     if root.read(w.path)?.as_deref() != Some(&w.content[..]) {
         root.write_atomic(w.path, &w.content, w.mode, ids)?;
     } else {
