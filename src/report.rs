@@ -62,7 +62,8 @@ impl Reporter for Plain {
         }
     }
     fn check(&mut self, r: &CheckResult) {
-        self.line(&format!("  check {}: {:?} {}", r.name, r.status, r.detail).to_lowercase());
+        let status = format!("{:?}", r.status).to_lowercase();
+        self.line(&format!("  check {}: {status} {}", r.name, r.detail));
     }
     fn module_end(&mut self, id: &str, _ok: bool, how: &str) {
         self.line(&format!("{id}: {how}"));

@@ -71,6 +71,20 @@ impl ServiceManager {
         runner.run_ok(&cmd, None, &[]).map(|_| ())
     }
 
+    /// Whether the service starts at boot (init scripts: enabled by their packages).
+    pub fn is_enabled(&self, runner: &Runner, name: &str) -> Result<bool, HostError> {
+        match self {
+            ServiceManager::Systemd => Ok(runner
+                .run(
+                    &argv(&["systemctl", "is-enabled", "--quiet", name]),
+                    None,
+                    &[],
+                )?
+                .success()),
+            ServiceManager::Init => Ok(true),
+        }
+    }
+
     /// Enable at boot (systemd only; init scripts are enabled by their packages).
     pub fn enable(&self, runner: &Runner, name: &str) -> Result<(), HostError> {
         match self {

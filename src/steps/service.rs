@@ -55,9 +55,20 @@ impl Step for ServiceStep {
             };
             return Ok(offline(self.target(), what));
         }
-        Ok(match self.verb(cx, run)? {
-            None => Planned::new(self.target(), Change::None, "running"),
-            Some(v) => Planned::new(self.target(), Change::Act, format!("{v:?}").to_lowercase()),
+        let sm = cx.host.services();
+        let enable = self.enable && !sm.is_enabled(&cx.host.runner, &self.name)?;
+        let mut what: Vec<String> = self
+            .verb(cx, run)?
+            .map(|v| format!("{v:?}").to_lowercase())
+            .into_iter()
+            .collect();
+        if enable {
+            what.push("enable at boot".into());
+        }
+        Ok(if what.is_empty() {
+            Planned::new(self.target(), Change::None, "running")
+        } else {
+            Planned::new(self.target(), Change::Act, what.join(", "))
         })
     }
 
@@ -70,7 +81,7 @@ impl Step for ServiceStep {
         let p = self.plan(cx, run)?;
         if cx.host.is_live() {
             let sm = cx.host.services();
-            if self.enable {
+            if self.enable && !sm.is_enabled(&cx.host.runner, &self.name)? {
                 sm.enable(&cx.host.runner, &self.name)?;
             }
             if let Some(v) = self.verb(cx, run)? {
