@@ -35,6 +35,25 @@ pub struct PlanReport {
     pub modules: Vec<ModulePlan>,
 }
 
+/// The context a module's steps are planned and applied with.
+pub fn step_cx<'a>(
+    p: &'a Prepared,
+    m: &'a crate::manifest::Module,
+    ctx: &'a serde_json::Value,
+    last: &'a BTreeMap<String, String>,
+    overwrite: bool,
+) -> StepCx<'a> {
+    StepCx {
+        host: &p.host,
+        templates: &m.templates,
+        module_id: &m.id,
+        ctx,
+        redactor: &p.redactor,
+        last_managed: last,
+        overwrite,
+    }
+}
+
 /// Plan one module's steps in order (each sees what earlier ones would change).
 pub fn plan_steps(
     p: &Prepared,
@@ -44,15 +63,7 @@ pub fn plan_steps(
     overwrite: bool,
 ) -> Result<Vec<Planned>, String> {
     let built = build(m, ctx)?;
-    let cx = StepCx {
-        host: &p.host,
-        templates: &m.templates,
-        module_id: &m.id,
-        ctx,
-        redactor: &p.redactor,
-        last_managed: last,
-        overwrite,
-    };
+    let cx = step_cx(p, m, ctx, last, overwrite);
     let mut run = RunState::default();
     built
         .steps

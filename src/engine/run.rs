@@ -3,7 +3,7 @@
 //! its checks, and roll it back (exit 1) when a step or check fails.
 
 use super::module::{build, contexts};
-use super::plan::plan_steps;
+use super::plan::{plan_steps, step_cx};
 use super::Prepared;
 use crate::backup::{self, Backup};
 use crate::error::{Error, Result};
@@ -12,7 +12,7 @@ use crate::journal;
 use crate::manifest::Module;
 use crate::report::Reporter;
 use crate::state::{ModuleState, Outcome, State};
-use crate::steps::{Change, RunState, StepCx};
+use crate::steps::{Change, RunState};
 use std::collections::BTreeMap;
 
 /// Run-time switches.
@@ -233,15 +233,7 @@ fn apply_module(
     failpoint: &mut Failpoint,
 ) -> std::result::Result<BTreeMap<String, String>, String> {
     let built = build(m, ctx)?;
-    let cx = StepCx {
-        host: &p.host,
-        templates: &m.templates,
-        module_id: &m.id,
-        ctx,
-        redactor: &p.redactor,
-        last_managed: last,
-        overwrite,
-    };
+    let cx = step_cx(p, m, ctx, last, overwrite);
     let mut run = RunState::default();
     for s in &built.steps {
         let step = s.step();
