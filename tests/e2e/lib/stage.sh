@@ -3,7 +3,7 @@
 
 # Logs worth reading when something fails: HOST:PATH inside the host.
 E2E_LOGS=(world:/var/log/mail.log mail:/var/log/mail.log dns:/var/log/knot/knot.log
-  acme:/var/log/pebble.log)
+  acme:/var/log/pebble.log mail:/var/log/firstboot/firstboot.log)
 
 # Time one setup step: e2e_step "what" COMMAND...
 e2e_step() {
