@@ -52,6 +52,9 @@ pub struct CommandCheck {
     /// Text standard output must contain.
     #[serde(default)]
     pub stdout_contains: Option<String>,
+    /// Exact standard output (surrounding whitespace ignored).
+    #[serde(default)]
+    pub stdout_equals: Option<String>,
 }
 
 /// Outcome of one check.
@@ -142,18 +145,41 @@ fn command(c: &CommandCheck, host: &Host) -> CheckResult {
     match host.runner.run(&c.argv, None, &[]) {
         Err(e) => result(name, false, e.to_string()),
         Ok(out) if out.code != Some(c.expect_exit) => {
-            let tail = out.stderr.lines().last().unwrap_or("").to_string();
+            let code = out
+                .code
+                .map_or("killed by a signal".into(), |c| format!("exit {c}"));
+            let tail = out.stderr.lines().last().unwrap_or("").trim().to_string();
+            let tail = if tail.is_empty() {
+                String::new()
+            } else {
+                format!(": {tail}")
+            };
             result(
                 name,
                 false,
-                format!("exit {:?}, expected {}: {tail}", out.code, c.expect_exit),
+                format!("{code}, expected exit {}{tail}", c.expect_exit),
             )
         }
-        Ok(out) => match &c.stdout_contains {
-            Some(t) if !out.stdout.contains(t.as_str()) => {
-                result(name, false, format!("output does not contain {t:?}"))
+        Ok(out) => {
+            if let Some(t) = c
+                .stdout_contains
+                .as_ref()
+                .filter(|t| !out.stdout.contains(t.as_str()))
+            {
+                return result(name, false, format!("output does not contain {t:?}"));
             }
-            _ => result(name, true, "ok".into()),
-        },
+            if let Some(t) = c
+                .stdout_equals
+                .as_ref()
+                .filter(|t| out.stdout.trim() != t.trim())
+            {
+                return result(
+                    name,
+                    false,
+                    format!("output is {:?}, expected {t:?}", out.stdout.trim()),
+                );
+            }
+            result(name, true, "ok".into())
+        }
     }
 }
