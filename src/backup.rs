@@ -63,6 +63,9 @@ pub struct BackupManifest {
     pub entries: Vec<Entry>,
     /// Services to restart after a rollback.
     pub services: BTreeSet<String>,
+    /// Services firstboot started (they were not running): stopped by a rollback.
+    #[serde(default)]
+    pub started: BTreeSet<String>,
 }
 
 /// The backup being written while a module applies.
@@ -208,6 +211,14 @@ impl Backup {
         self.save()
     }
 
+    /// A service that was not running and is about to be started.
+    pub fn note_started(&mut self, name: &str) -> Result<(), HostError> {
+        if self.manifest.started.insert(name.to_string()) {
+            self.save()?;
+        }
+        Ok(())
+    }
+
     /// Record the running host name before it is changed.
     pub fn record_hostname(&mut self, old: &str) -> Result<(), HostError> {
         self.manifest.entries.push(Entry::Hostname {
@@ -322,8 +333,15 @@ pub fn restore(host: &Host, m: &BackupManifest) -> Result<Vec<String>, HostError
     }
     if host.is_live() {
         let sm = host.services();
-        for s in &m.services {
-            match sm.act(&host.runner, s, crate::host::services::ServiceVerb::Restart) {
+        use crate::host::services::ServiceVerb;
+        for s in &m.started {
+            match sm.act(&host.runner, s, ServiceVerb::Stop) {
+                Ok(()) => done.push(format!("stopped {s} (it was not running before)")),
+                Err(e) => tracing::warn!("after rollback, stopping {s} failed: {e}"),
+            }
+        }
+        for s in m.services.iter().filter(|s| !m.started.contains(*s)) {
+            match sm.act(&host.runner, s, ServiceVerb::Restart) {
                 Ok(()) => done.push(format!("restarted {s}")),
                 Err(e) => tracing::warn!("after rollback, restarting {s} failed: {e}"),
             }

@@ -7,12 +7,20 @@ use crate::state::State;
 
 /// Print each module's last run.
 pub fn status(cli: &Cli, json: bool) -> Result<()> {
-    let state = State::load(&Root::new(&cli.root))?;
+    let root = Root::new(&cli.root);
+    let state = State::load(&root)?;
+    let inflight = crate::journal::pending(&root)?;
     if json {
-        super::print_json(&state);
+        super::print_json(&serde_json::json!({"state": state, "interrupted": inflight}));
         return Ok(());
     }
-    if state.modules.is_empty() {
+    if let Some(f) = &inflight {
+        println!(
+            "{:16} {:12} run {}  killed mid-module; the next `firstboot run` or `rollback` rolls it back first",
+            f.module, "interrupted", f.run_id
+        );
+    }
+    if state.modules.is_empty() && inflight.is_none() {
         println!("no module has run yet");
     }
     let mut mods: Vec<_> = state.modules.iter().collect();

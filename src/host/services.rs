@@ -22,6 +22,8 @@ pub enum ServiceVerb {
     Reload,
     /// Restart it.
     Restart,
+    /// Stop it.
+    Stop,
 }
 
 impl ServiceVerb {
@@ -30,6 +32,7 @@ impl ServiceVerb {
             ServiceVerb::Start => "start",
             ServiceVerb::Reload => "reload",
             ServiceVerb::Restart => "restart",
+            ServiceVerb::Stop => "stop",
         }
     }
 }

@@ -84,6 +84,7 @@ impl BlockStep {
             .unwrap_or_default();
         let (content, existing) = splice(&text, &self.begin(), &self.end(), &inner);
         Ok(Wanted {
+            target: self.target(),
             path: &self.path,
             content: content.into_bytes(),
             mode: self.mode.0,

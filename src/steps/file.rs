@@ -60,6 +60,7 @@ impl FileStep {
         let current = cx.host.root.read(&self.path)?;
         let managed_hash = sha256_hex(content.as_bytes());
         Ok(Wanted {
+            target: self.target(),
             path: &self.path,
             content: content.into_bytes(),
             mode: self.mode.0,

@@ -8,6 +8,8 @@ use crate::digest::sha256_hex;
 
 /// A file as a step wants it.
 pub struct Wanted<'a> {
+    /// What the step reports acting on (`file /etc/x`, `block /etc/hosts (firstboot)`).
+    pub target: String,
     /// In-tree path.
     pub path: &'a str,
     /// Full desired contents.
@@ -58,7 +60,7 @@ pub fn diff(
 /// Plan a wanted file: what would change, and record it in `run`.
 pub fn plan(cx: &StepCx, run: &mut RunState, w: &Wanted) -> Result<Planned, StepError> {
     let root = &cx.host.root;
-    let target = format!("file {}", w.path);
+    let target = w.target.clone();
     let current = root.read(w.path)?;
     let meta = root.meta(w.path)?;
     run.managed.insert(w.key.clone(), w.managed_hash.clone());

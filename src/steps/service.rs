@@ -22,12 +22,23 @@ pub struct ServiceStep {
     /// Restart instead of reload when notified.
     #[serde(default)]
     pub restart: bool,
+    /// Command telling whether it runs (exit 0), when the init script's `status` cannot
+    /// be trusted (Debian's postfix script exits 0 when there is no main.cf).
+    #[serde(default)]
+    pub status: Vec<String>,
 }
 
 impl ServiceStep {
+    fn running(&self, cx: &StepCx) -> Result<bool, StepError> {
+        if self.status.is_empty() {
+            return Ok(cx.host.services().is_running(&cx.host.runner, &self.name)?);
+        }
+        Ok(cx.host.runner.run(&self.status, None, &[])?.success())
+    }
+
     fn verb(&self, cx: &StepCx, run: &RunState) -> Result<Option<ServiceVerb>, StepError> {
         let notified = run.notified.contains(&self.name);
-        let running = cx.host.services().is_running(&cx.host.runner, &self.name)?;
+        let running = self.running(cx)?;
         Ok(match (running, notified) {
             (false, _) => Some(ServiceVerb::Start),
             (true, true) if self.restart => Some(ServiceVerb::Restart),
@@ -85,7 +96,11 @@ impl Step for ServiceStep {
                 sm.enable(&cx.host.runner, &self.name)?;
             }
             if let Some(v) = self.verb(cx, run)? {
-                backup.note_services(std::slice::from_ref(&self.name))?;
+                if v == ServiceVerb::Start {
+                    backup.note_started(&self.name)?;
+                } else {
+                    backup.note_services(std::slice::from_ref(&self.name))?;
+                }
                 sm.act(&cx.host.runner, &self.name, v)?;
             }
         }

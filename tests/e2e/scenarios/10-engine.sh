@@ -312,7 +312,7 @@ EOF
   e2e_assert_eq 1 "$rc" "exit status of a run whose check fails (output: $(tail -n 4 <<<"$out" | paste -sd ' '))"
   # It did change both files before the check ran.
   e2e_assert_contains "$out" "file /etc/fb-e2e-fixture.conf: create" "output of the failing run"
-  e2e_assert_contains "$out" "file /etc/hosts: update" "output of the failing run"
+  e2e_assert_contains "$out" "block /etc/hosts (fb-e2e fixture): update contents" "output of the failing run"
   e2e_assert_contains "$err" "10-monitoring" "stderr of the failing run (module)"
   e2e_assert_contains "$err" "fixture check that always fails" "stderr of the failing run (check)"
   e2e_assert_contains "$err" "rolled back" "stderr of the failing run"
