@@ -80,16 +80,17 @@ hostname: mail.example.test
 ipv4: ${E2E_HOST_V4[mail]}
 ipv6: ${E2E_HOST_V6[mail]}
 admin_email: admin@example.test
+mail:
+  # No syslog daemon runs in test hosts: postlogd writes this file.
+  maillog_file: /var/log/mail.log
 EOF
 }
 
-# Module 9 does not write Postfix's main.cf yet (the machine's Postfix is
-# preseeded "No configuration"): without one, newaliases fails and the init
-# script does nothing. Until module 9 writes it, mail scenarios give mail a
-# minimal main.cf of their own, as an operator would.
+# An operator's main.cf, there before firstboot (9-mail_config replaces it,
+# keeping this one in its backup, and a rollback puts it back).
 _engine_main_cf() {
   e2e_put mail /etc/postfix/main.cf 0644 <<'EOF'
-# fb-e2e stand-in until 9-mail_config writes main.cf
+# fb-e2e: the operator's main.cf before firstboot
 compatibility_level = 3.6
 myhostname = mail.example.test
 mydomain = example.test
