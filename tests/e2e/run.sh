@@ -65,7 +65,10 @@ t_start=$(e2e_now_ms)
 # One run at a time. Hosts and daemons never inherit fd 9, so the lock is
 # free as soon as this script ends, even by kill -9.
 exec 9>"$E2E_LOCK"
-flock -n 9 || e2e_die "another run holds $E2E_LOCK"
+if ! flock -n 9; then
+  e2e_log "another run holds $E2E_LOCK; waiting up to ${E2E_LOCK_WAIT:-900}s for it"
+  flock -w "${E2E_LOCK_WAIT:-900}" 9 || e2e_die "another run still holds $E2E_LOCK"
+fi
 
 # Leftovers of an earlier run (killed, or kept with --keep).
 e2e_teardown
