@@ -83,28 +83,23 @@ pub fn recover(host: &Host, state: &mut State) -> Result<Option<String>> {
             tracing::info!("  {what}");
         }
     }
-    let prev = state
+    // The module's files are back as they were before that run, so its managed hashes
+    // from the last good run still describe them.
+    let entry = state
         .modules
-        .get(&f.module)
-        .map(|s| s.managed.clone())
-        .unwrap_or_default();
-    if let Some(s) = state.modules.get_mut(&f.module) {
-        s.result = Outcome::Interrupted;
-        s.last_run = f.run_id.clone();
-        s.managed = prev;
-    } else {
-        state.modules.insert(
-            f.module.clone(),
-            ModuleState {
-                last_run: f.run_id.clone(),
-                result: Outcome::Interrupted,
-                instance_id: String::new(),
-                finished_at: crate::timefmt::rfc3339_now(),
-                error: Some("interrupted; rolled back".into()),
-                managed: BTreeMap::new(),
-            },
-        );
-    }
+        .entry(f.module.clone())
+        .or_insert_with(|| ModuleState {
+            last_run: String::new(),
+            result: Outcome::Interrupted,
+            instance_id: String::new(),
+            finished_at: String::new(),
+            error: None,
+            managed: BTreeMap::new(),
+        });
+    entry.result = Outcome::Interrupted;
+    entry.last_run = f.run_id.clone();
+    entry.finished_at = crate::timefmt::rfc3339_now();
+    entry.error = Some("killed mid-module; rolled back at the next start".into());
     state.save(&host.root)?;
     journal::end(&host.root)?;
     Ok(Some(f.module))
