@@ -12,7 +12,19 @@ use std::path::PathBuf;
 /// Exit status: 0 success; 1 a module failed (and was rolled back) or a check failed;
 /// 2 usage or input error (nothing on the host changed).
 #[derive(Debug, Parser)]
-#[command(name = "firstboot", version, propagate_version = true)]
+#[command(
+    name = "firstboot",
+    version,
+    propagate_version = true,
+    after_help = "Examples:\n  \
+    firstboot list                                   inputs, modules, profiles\n  \
+    firstboot plan --profile standard                what would change (diffs)\n  \
+    firstboot run --profile advanced                 provision (as root)\n  \
+    firstboot validate mail                          check a module now\n  \
+    firstboot rollback dns                           undo a module's last run\n  \
+    firstboot --root /mnt/img run --profile standard  apply to an offline image tree\n\n\
+    Config: /etc/firstboot/config.yaml (see `firstboot list`). Logs and backups: /var/log/firstboot."
+)]
 pub struct Cli {
     /// Manage this tree instead of the running system (image builds): files are
     /// written under DIR; packages, services and commands are shown, not run.
