@@ -154,7 +154,7 @@ fn parse_module(raw: RawModule, diags: &mut Diagnostics) -> Option<Module> {
         );
         return None;
     };
-    let manifest: Manifest = match crate::yaml::parse(&raw.manifest) {
+    let mut manifest: Manifest = match crate::yaml::parse(&raw.manifest) {
         Ok(m) => m,
         Err(e) => {
             diags.0.push(yaml_diag(&file, e));
@@ -166,6 +166,7 @@ fn parse_module(raw: RawModule, diags: &mut Diagnostics) -> Option<Module> {
     for (k, d) in &manifest.inputs {
         d.problems(&format!("inputs.{k}"), &mut problems);
     }
+    problems.extend(crate::dns::inject::records(&mut manifest));
     for (k, r) in problems {
         diags.push(&file, &k, r);
     }

@@ -103,6 +103,26 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// The DNS records the modules need: what to publish, what is pending, and what you
+    /// must add at your DNS provider (PTR). Changes nothing.
+    ///
+    /// Example: firstboot records --diff --server 192.0.2.53
+    Records {
+        #[command(flatten)]
+        sel: Selection,
+        /// Print one JSON document.
+        #[arg(long, conflicts_with = "zone")]
+        json: bool,
+        /// Print a zone-file fragment (provider records commented out).
+        #[arg(long)]
+        zone: bool,
+        /// Compare with what a server answers now: ok, missing or different per record set.
+        #[arg(long, conflicts_with = "zone")]
+        diff: bool,
+        /// Server for --diff [default: dns.publish.server, else the domain's first name server].
+        #[arg(long, value_name = "IP", requires = "diff")]
+        server: Option<std::net::IpAddr>,
+    },
     /// Restore what a module's last run (or run RUN_ID) changed.
     ///
     /// Example: firstboot rollback dns

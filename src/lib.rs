@@ -12,6 +12,7 @@ pub mod cli;
 pub mod commands;
 pub mod diag;
 pub mod digest;
+pub mod dns;
 pub mod engine;
 pub mod error;
 pub mod facts;

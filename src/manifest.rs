@@ -1,7 +1,7 @@
-//! A module's manifest (`modules/NN-name/module.yaml`): its inputs, outputs, steps and
-//! checks. Steps and checks are kept as data and typed twice: once when the manifest is
-//! loaded (so a typo is caught before anything runs), and again after their strings are
-//! rendered with the run's inputs.
+//! A module's manifest (`modules/NN-name/module.yaml`): its inputs, outputs, steps,
+//! checks and DNS records. Steps and checks are kept as data and typed twice: once when
+//! the manifest is loaded (so a typo is caught before anything runs), and again after
+//! their strings are rendered with the run's inputs.
 
 use crate::inputs::InputDecl;
 use crate::render::{render_str, RenderError};
@@ -29,6 +29,10 @@ pub struct Manifest {
     /// What must hold after the module ran (and whenever `firstboot validate` runs).
     #[serde(default)]
     pub checks: Vec<Decl>,
+    /// DNS records this module needs (`firstboot records`, `publish_records`, the
+    /// `records` check); see `src/dns/`.
+    #[serde(default)]
+    pub records: Vec<crate::dns::RecordDecl>,
 }
 
 /// One step or check as declared: a single-key map naming its kind, plus an optional

@@ -117,6 +117,7 @@ impl Reporter for Tty {
             CheckStatus::Pass => style("pass").green(),
             CheckStatus::Fail => style("FAIL").red().bold(),
             CheckStatus::Skipped => style("skip").dim(),
+            CheckStatus::Pending => style("pending").yellow(),
         };
         self.println(format!(
             "  check {mark} {} {}",

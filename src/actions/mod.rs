@@ -1,3 +1,5 @@
 //! Built-in actions: operations a template cannot express. One file each.
 
+pub mod publish_records;
 pub mod set_hostname;
+pub mod write_records;

@@ -2,6 +2,7 @@
 
 pub mod list;
 pub mod plan;
+pub mod records;
 pub mod rollback;
 pub mod run;
 pub mod status;
@@ -40,6 +41,22 @@ pub fn dispatch(cli: Cli, logs: &Logs) -> Result<()> {
             run_id,
             force,
         } => rollback::rollback(&cli, module, run_id.as_deref(), *force, logs),
+        Command::Records {
+            sel,
+            json,
+            zone,
+            diff,
+            server,
+        } => records::records(
+            &cli,
+            sel,
+            records::Show {
+                json: *json,
+                zone: *zone,
+                diff: *diff,
+            },
+            *server,
+        ),
         Command::List { json } => list::list(&cli, *json),
         Command::Status { json } => status::status(&cli, *json),
     }

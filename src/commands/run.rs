@@ -18,5 +18,8 @@ pub fn run(cli: &Cli, sel: &Selection, force: bool, overwrite: bool, logs: &Logs
     let mut rep = crate::report::for_stdout(cli.quiet);
     let run_id = crate::engine::run::run(&p, RunOpts { force, overwrite }, rep.as_mut())?;
     rep.note(&format!("run {run_id} finished"));
+    if let (false, Some(dns)) = (cli.quiet, crate::dns::summary::after_run(&p)) {
+        print!("{dns}");
+    }
     Ok(())
 }

@@ -55,6 +55,7 @@ pub fn validate(cli: &Cli, modules: &[String], sel: &Selection, json: bool) -> R
                     CheckStatus::Pass => "PASS",
                     CheckStatus::Fail => "FAIL",
                     CheckStatus::Skipped => "SKIP",
+                    CheckStatus::Pending => "PENDING",
                 };
                 println!("  {s} {}: {}", c.name, c.detail);
             }

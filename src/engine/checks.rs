@@ -14,6 +14,8 @@ pub enum CheckKind {
     File(FileCheck),
     /// A command's exit status and output.
     Command(CommandCheck),
+    /// The module's DNS records resolve to what they should be (`src/dns/check.rs`).
+    Records(crate::dns::check::RecordsCheck),
 }
 
 /// A file exists (or not), contains a text, has a mode.
@@ -65,6 +67,9 @@ pub enum CheckStatus {
     Pass,
     /// It does not.
     Fail,
+    /// Not yet: a DNS record not visible yet, not computable yet, or one only the
+    /// provider can set. Reported; it fails neither the module nor `validate`.
+    Pending,
     /// Not run (offline root).
     Skipped,
 }
@@ -86,6 +91,7 @@ impl CheckKind {
         match self {
             CheckKind::File(f) => file(f, host),
             CheckKind::Command(c) => command(c, host),
+            CheckKind::Records(r) => r.run(host),
         }
     }
 }

@@ -12,12 +12,18 @@ use serde::Deserialize;
 pub enum ActionStep {
     /// Set the running system's host name.
     SetHostname(actions::set_hostname::SetHostname),
+    /// Publish the module's DNS records by a TSIG-signed RFC 2136 update.
+    PublishRecords(actions::publish_records::PublishRecords),
+    /// Write the module's DNS records as a zone fragment and a table.
+    WriteRecords(actions::write_records::WriteRecords),
 }
 
 impl ActionStep {
     fn inner(&self) -> &dyn Step {
         match self {
             ActionStep::SetHostname(a) => a,
+            ActionStep::PublishRecords(a) => a,
+            ActionStep::WriteRecords(a) => a,
         }
     }
 }

@@ -1,0 +1,188 @@
+//! `publish_records`: send the module's `publish: dns` records to an authoritative server
+//! in one RFC 2136 update signed with TSIG. Plan asks the server first and is `none`
+//! when it already answers exactly our records, so a re-run sends nothing; otherwise it
+//! shows the records to be replaced and added (never the key). A refusal fails the step
+//! with the reason and what to check. DNS changes are not part of the module's backup:
+//! the step comes last so that nothing before it can fail after the update.
+
+use crate::backup::Backup;
+use crate::dns::compare::{compare, units, Compared};
+use crate::dns::decl::{compute_all, Publish, Rendered};
+use crate::dns::publish::{describe, load_key, send, to_replace, update_message, TsigKey};
+use crate::dns::{DName, DnsError, Record};
+use crate::steps::{offline, Change, Planned, RunState, Step, StepCx, StepError};
+use serde::Deserialize;
+use std::net::IpAddr;
+
+/// Publish the module's records by a TSIG-signed dynamic update.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PublishRecords {
+    /// Address of the authoritative server accepting updates.
+    pub server: String,
+    /// Zone to update.
+    pub zone: String,
+    /// TSIG key name.
+    pub tsig_name: String,
+    /// TSIG algorithm (`hmac-sha256`, `hmac-sha384`, `hmac-sha512`).
+    #[serde(default = "default_algorithm")]
+    pub tsig_algorithm: String,
+    /// In-tree file holding the base64 secret.
+    pub tsig_secret_file: String,
+    /// The module's records (filled in by the catalog).
+    #[serde(default)]
+    pub records: Vec<Rendered>,
+}
+
+fn default_algorithm() -> String {
+    "hmac-sha256".into()
+}
+
+fn invalid(e: DnsError) -> StepError {
+    StepError::Invalid(e.to_string())
+}
+
+struct Ready {
+    key: TsigKey,
+    server: IpAddr,
+    zone: DName,
+    records: Vec<Record>,
+}
+
+impl PublishRecords {
+    /// Everything that can be checked without the network, secret file included.
+    fn ready(&self, cx: &StepCx) -> Result<Ready, StepError> {
+        let key = load_key(
+            &cx.host.root,
+            &self.tsig_name,
+            &self.tsig_algorithm,
+            &self.tsig_secret_file,
+        )
+        .map_err(invalid)?;
+        let server = self.server.trim().parse().map_err(|_| {
+            StepError::Invalid(format!(
+                "dns.publish.server: {:?} is not an IP address",
+                self.server
+            ))
+        })?;
+        let zone = DName::parse(&self.zone)
+            .map_err(|e| StepError::Invalid(format!("dns.publish.zone: {e}")))?;
+        let records: Vec<Record> = compute_all(&self.records, &cx.host.root)
+            .map_err(invalid)?
+            .into_iter()
+            .filter(|r| r.publish == Publish::Dns)
+            .collect();
+        if let Some(r) = records.iter().find(|r| !r.name.is_under(&zone)) {
+            return Err(StepError::Invalid(format!(
+                "record {} is not in zone {zone} (dns.publish.zone)",
+                r.label()
+            )));
+        }
+        Ok(Ready {
+            key,
+            server,
+            zone,
+            records,
+        })
+    }
+
+    /// The server's answers for our record sets (TTLs count: it is authoritative).
+    fn compared(&self, r: &Ready) -> Result<Vec<Compared>, StepError> {
+        compare(r.server, &units(&r.records), true).map_err(invalid)
+    }
+
+    /// What the update would do: `None` when the server already answers our records.
+    fn planned(&self, r: &Ready, compared: &[Compared]) -> Planned {
+        let pending = r.records.iter().filter(|x| x.data().is_none()).count();
+        let changes = to_replace(compared);
+        let later = if pending > 0 {
+            format!("; {pending} pending (published by a later run)")
+        } else {
+            String::new()
+        };
+        if changes.is_empty() {
+            return Planned::new(
+                self.target(),
+                Change::None,
+                format!(
+                    "{} already answers all {} record sets of zone {}{later}",
+                    r.server,
+                    compared.len(),
+                    r.zone.as_str()
+                ),
+            );
+        }
+        let diff = format!(
+            "--- {server} (now)\n+++ {server} (after the update)\n{}",
+            describe(&changes),
+            server = r.server
+        );
+        Planned::new(
+            self.target(),
+            Change::Update { diff: Some(diff) },
+            format!(
+                "update zone {} at {} signed with key {}: replace {} of {} record sets{later}",
+                r.zone.as_str(),
+                r.server,
+                r.key.name(),
+                changes.len(),
+                compared.len()
+            ),
+        )
+    }
+}
+
+impl Step for PublishRecords {
+    fn target(&self) -> String {
+        format!("action publish_records ({} at {})", self.zone, self.server)
+    }
+
+    fn plan(&self, cx: &StepCx, _run: &mut RunState) -> Result<Planned, StepError> {
+        let r = self.ready(cx)?;
+        if !cx.host.is_live() {
+            return Ok(offline(
+                self.target(),
+                &format!("send {} records to {}", r.records.len(), r.server),
+            ));
+        }
+        Ok(self.planned(&r, &self.compared(&r)?))
+    }
+
+    fn apply(
+        &self,
+        cx: &StepCx,
+        run: &mut RunState,
+        _backup: &mut Backup,
+    ) -> Result<Planned, StepError> {
+        if !cx.host.is_live() {
+            return self.plan(cx, run);
+        }
+        let r = self.ready(cx)?;
+        let compared = self.compared(&r)?;
+        let planned = self.planned(&r, &compared);
+        if !planned.change.is_change() {
+            return Ok(planned);
+        }
+        let changes = to_replace(&compared);
+        tracing::info!(
+            "sending update to {} for zone {}:\n{}",
+            r.server,
+            r.zone,
+            describe(&changes)
+        );
+        let msg = update_message(&r.zone, &changes).map_err(invalid)?;
+        send(r.server, &r.zone, msg, &r.key).map_err(invalid)?;
+        Ok(Planned::new(
+            self.target(),
+            planned.change,
+            format!(
+                "published {} of {} record sets to {} (zone {}, key {})",
+                changes.len(),
+                compared.len(),
+                r.server,
+                r.zone.as_str(),
+                r.key.name()
+            ),
+        ))
+    }
+}

@@ -1,0 +1,104 @@
+//! `write_records`: leave the module's records where a person finds them, as a zone
+//! fragment and a table under `/var/log/firstboot/dns/` (`<module>.zone`, `<module>.txt`).
+//! These are reports in firstboot's own log directory: written when they differ, never
+//! backed up or rolled back. The module's records are filled in by the catalog.
+
+use crate::backup::Backup;
+use crate::dns::decl::{compute_all, Rendered};
+use crate::dns::{format, DName, RECORDS_DIR};
+use crate::steps::{managed, Change, Planned, RunState, Step, StepCx, StepError};
+use serde::Deserialize;
+
+/// Write the zone fragment and the table of the module's records.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WriteRecords {
+    /// The domain the table's names are relative to.
+    pub origin: String,
+    /// The module's records (filled in by the catalog).
+    #[serde(default)]
+    pub records: Vec<Rendered>,
+}
+
+struct Files {
+    zone_path: String,
+    zone: String,
+    table_path: String,
+    table: String,
+    count: usize,
+}
+
+fn invalid(e: impl ToString) -> StepError {
+    StepError::Invalid(e.to_string())
+}
+
+impl WriteRecords {
+    fn files(&self, cx: &StepCx) -> Result<Files, StepError> {
+        let origin = DName::parse(&self.origin).map_err(invalid)?;
+        let records = compute_all(&self.records, &cx.host.root).map_err(invalid)?;
+        Ok(Files {
+            zone_path: format!("{RECORDS_DIR}/{}.zone", cx.module_id),
+            zone: format::zone(cx.module_id, &records),
+            table_path: format!("{RECORDS_DIR}/{}.txt", cx.module_id),
+            table: format::table(cx.module_id, &origin, &records),
+            count: records.len(),
+        })
+    }
+}
+
+impl Step for WriteRecords {
+    fn target(&self) -> String {
+        format!("action write_records ({RECORDS_DIR})")
+    }
+
+    fn plan(&self, cx: &StepCx, _run: &mut RunState) -> Result<Planned, StepError> {
+        let f = self.files(cx)?;
+        let root = &cx.host.root;
+        let old_zone = root.read(&f.zone_path)?;
+        let old_table = root.read(&f.table_path)?;
+        if old_zone.as_deref() == Some(f.zone.as_bytes())
+            && old_table.as_deref() == Some(f.table.as_bytes())
+        {
+            return Ok(Planned::new(
+                self.target(),
+                Change::None,
+                format!("{} and .txt up to date ({} records)", f.zone_path, f.count),
+            ));
+        }
+        let diff = managed::diff(
+            cx,
+            &f.zone_path,
+            old_zone.as_deref(),
+            f.zone.as_bytes(),
+            false,
+        );
+        let (change, verb) = match old_zone {
+            None => (Change::Create { diff }, "write"),
+            Some(_) => (Change::Update { diff }, "update"),
+        };
+        Ok(Planned::new(
+            self.target(),
+            change,
+            format!("{verb} {} and .txt ({} records)", f.zone_path, f.count),
+        ))
+    }
+
+    fn apply(
+        &self,
+        cx: &StepCx,
+        run: &mut RunState,
+        _backup: &mut Backup,
+    ) -> Result<Planned, StepError> {
+        let p = self.plan(cx, run)?;
+        if p.change.is_change() {
+            let f = self.files(cx)?;
+            let root = &cx.host.root;
+            for d in root.missing_parents(&f.zone_path)? {
+                root.create_dir(&d, 0o755)?;
+            }
+            root.write_atomic(&f.zone_path, f.zone.as_bytes(), 0o644, None)?;
+            root.write_atomic(&f.table_path, f.table.as_bytes(), 0o644, None)?;
+        }
+        Ok(p)
+    }
+}

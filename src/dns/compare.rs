@@ -1,0 +1,208 @@
+//! Wanted records against what a server answers. Records are grouped in units a
+//! publication owns: the whole RRset of a name and type, except TXT records starting
+//! with a `v=` tag (SPF, DKIM, DMARC...), which own only the TXT records of the same tag
+//! at that name, so other TXT records there (site verifications...) are left alone.
+
+use super::decl::{Publish, RType};
+use super::name::DName;
+use super::query::{query, Answer};
+use super::record::{Data, Record};
+use super::DnsError;
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+/// Records the server must hold exactly.
+#[derive(Debug, Clone)]
+pub struct Unit {
+    /// Owner name.
+    pub name: DName,
+    /// Type.
+    pub rtype: RType,
+    /// For tagged TXT: the tag (`v=spf1`).
+    pub tag: Option<String>,
+    /// Who publishes it.
+    pub publish: Publish,
+    /// What we want, with TTLs.
+    pub wanted: Vec<(u32, Data)>,
+}
+
+impl Unit {
+    /// `TYPE name` (and the tag), for messages.
+    pub fn label(&self) -> String {
+        match &self.tag {
+            Some(t) => format!("{} {} ({t})", self.rtype.as_str(), self.name),
+            None => format!("{} {}", self.rtype.as_str(), self.name),
+        }
+    }
+
+    /// Whether a record the server holds belongs to this unit.
+    pub fn owns(&self, d: &Data) -> bool {
+        d.rtype() == self.rtype && (self.tag.is_none() || d.txt_tag() == self.tag)
+    }
+}
+
+/// Group the ready records into units, in their order.
+pub fn units<'a>(records: impl IntoIterator<Item = &'a Record>) -> Vec<Unit> {
+    let mut out: Vec<Unit> = Vec::new();
+    for r in records {
+        let Some(d) = r.data() else { continue };
+        let tag = d.txt_tag();
+        match out
+            .iter_mut()
+            .find(|u| u.name == r.name && u.rtype == r.rtype && u.tag == tag)
+        {
+            Some(u) => u.wanted.push((r.ttl, d.clone())),
+            None => out.push(Unit {
+                name: r.name.clone(),
+                rtype: r.rtype,
+                tag,
+                publish: r.publish,
+                wanted: vec![(r.ttl, d.clone())],
+            }),
+        }
+    }
+    out
+}
+
+/// How a unit compares with the server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// The server holds exactly these records.
+    Ok,
+    /// The server holds none of them (the name or the RRset does not exist).
+    Missing,
+    /// The server holds other records (or other TTLs).
+    Different,
+}
+
+impl Verdict {
+    /// `ok`, `missing`, `different`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Verdict::Ok => "ok",
+            Verdict::Missing => "missing",
+            Verdict::Different => "different",
+        }
+    }
+}
+
+/// A unit, what the server holds of it, and the verdict.
+#[derive(Debug, Clone)]
+pub struct Compared {
+    /// The unit.
+    pub unit: Unit,
+    /// The server's records of this unit, with TTLs.
+    pub found: Vec<(u32, Data)>,
+    /// The verdict.
+    pub verdict: Verdict,
+}
+
+impl Compared {
+    /// The server's records as text (`3600 10 mail.example.test.`).
+    pub fn found_text(&self) -> Vec<String> {
+        self.found
+            .iter()
+            .map(|(ttl, d)| format!("{ttl} {d}"))
+            .collect()
+    }
+}
+
+fn sorted(v: &[(u32, Data)], ttl: bool) -> Vec<(u32, Data)> {
+    let mut s: Vec<(u32, Data)> = v
+        .iter()
+        .map(|(t, d)| (if ttl { *t } else { 0 }, d.clone()))
+        .collect();
+    s.sort();
+    s.dedup();
+    s
+}
+
+/// The verdict for `unit` given the server's answer. TTLs count only when `ttl` is set,
+/// the answer is authoritative (a resolver's cached TTLs count down) and the record is
+/// ours to publish (the provider picks the TTL of a PTR).
+pub fn judge(unit: &Unit, answer: &Answer, ttl: bool) -> Compared {
+    let found: Vec<(u32, Data)> = answer
+        .records
+        .iter()
+        .filter(|(_, d)| unit.owns(d))
+        .cloned()
+        .collect();
+    let with_ttl = ttl && answer.authoritative && unit.publish == Publish::Dns;
+    let verdict = if found.is_empty() {
+        Verdict::Missing
+    } else if sorted(&found, with_ttl) == sorted(&unit.wanted, with_ttl) {
+        Verdict::Ok
+    } else {
+        Verdict::Different
+    };
+    Compared {
+        unit: unit.clone(),
+        found,
+        verdict,
+    }
+}
+
+/// Compare every unit with what `server` answers (one query per name and type).
+pub fn compare(server: IpAddr, units: &[Unit], ttl: bool) -> Result<Vec<Compared>, DnsError> {
+    let mut cache: BTreeMap<(DName, RType), Answer> = BTreeMap::new();
+    let mut out = Vec::new();
+    for u in units {
+        let key = (u.name.clone(), u.rtype);
+        if !cache.contains_key(&key) {
+            cache.insert(key.clone(), query(server, &u.name, u.rtype)?);
+        }
+        let answer = cache.get(&key).cloned().unwrap_or_default();
+        out.push(judge(u, &answer, ttl));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dns::record::RecordValue;
+
+    fn rec(name: &str, rtype: RType, v: &str) -> Record {
+        Record {
+            name: DName::parse(name).unwrap(),
+            rtype,
+            ttl: 3600,
+            publish: Publish::Dns,
+            value: RecordValue::Ready(Data::parse(rtype, v).unwrap()),
+        }
+    }
+
+    #[test]
+    fn tagged_txt_owns_only_its_tag() {
+        let recs = [
+            rec("example.test", RType::Txt, "v=spf1 ip4:192.0.2.10 -all"),
+            rec("example.test", RType::Mx, "10 mail.example.test"),
+        ];
+        let us = units(&recs);
+        assert_eq!(us.len(), 2);
+        assert_eq!(us[0].tag.as_deref(), Some("v=spf1"));
+        let answer = Answer {
+            records: vec![
+                (300, Data::Txt("google-site-verification=abc".into())),
+                (3600, Data::Txt("v=spf1 ip4:192.0.2.10 -all".into())),
+            ],
+            nxdomain: false,
+            authoritative: true,
+        };
+        assert_eq!(judge(&us[0], &answer, true).verdict, Verdict::Ok);
+        let other = Answer {
+            records: vec![(3600, Data::Txt("v=spf1 mx ~all".into()))],
+            ..answer.clone()
+        };
+        let c = judge(&us[0], &other, true);
+        assert_eq!(c.verdict, Verdict::Different);
+        assert_eq!(c.found_text(), ["3600 \"v=spf1 mx ~all\""]);
+        let short_ttl = Answer {
+            records: vec![(300, Data::Txt("v=spf1 ip4:192.0.2.10 -all".into()))],
+            ..answer.clone()
+        };
+        assert_eq!(judge(&us[0], &short_ttl, true).verdict, Verdict::Different);
+        assert_eq!(judge(&us[0], &short_ttl, false).verdict, Verdict::Ok);
+        assert_eq!(judge(&us[1], &answer, true).verdict, Verdict::Missing);
+    }
+}

@@ -1,0 +1,121 @@
+//! Asking a server what it holds for one name and type; finding the system resolver
+//! (`/etc/resolv.conf`) and a zone's authoritative server.
+
+use super::decl::RType;
+use super::name::DName;
+use super::record::Data;
+use super::wire::{exchange, from_name, from_rdata, rcode_name, to_name, to_type};
+use super::DnsError;
+use crate::host::Root;
+use hickory_proto::op::{Edns, Message, Query, ResponseCode};
+use hickory_proto::rr::RecordType;
+use std::net::IpAddr;
+
+/// What a server answered for one name and type.
+#[derive(Debug, Clone, Default)]
+pub struct Answer {
+    /// The records of that name and type, with their TTLs.
+    pub records: Vec<(u32, Data)>,
+    /// The name does not exist at all.
+    pub nxdomain: bool,
+    /// The server is authoritative for it (its TTLs are the configured ones).
+    pub authoritative: bool,
+}
+
+/// Ask `server` for the `rtype` records of `name`.
+pub fn query(server: IpAddr, name: &DName, rtype: RType) -> Result<Answer, DnsError> {
+    let (answer, aa) = ask(server, name, to_type(rtype))?;
+    let records = answer
+        .into_iter()
+        .filter_map(|(n, ttl, d)| (n == *name && d.rtype() == rtype).then_some((ttl, d)))
+        .collect();
+    Ok(Answer {
+        records,
+        nxdomain: aa.1,
+        authoritative: aa.0,
+    })
+}
+
+type Found = Vec<(DName, u32, Data)>;
+
+fn ask(server: IpAddr, name: &DName, rtype: RecordType) -> Result<(Found, (bool, bool)), DnsError> {
+    let mut msg = Message::query();
+    msg.metadata.recursion_desired = true;
+    msg.add_query(Query::query(to_name(name)?, rtype));
+    let mut edns = Edns::new();
+    edns.set_max_payload(1232).set_version(0);
+    msg.edns = Some(edns);
+    let answer = exchange(server, &msg)?;
+    let nx = match answer.metadata.response_code {
+        ResponseCode::NoError => false,
+        ResponseCode::NXDomain => true,
+        rc => {
+            return Err(DnsError::Rcode {
+                server: server.to_string(),
+                rcode: rcode_name(rc),
+                what: format!("{rtype} {name}"),
+            })
+        }
+    };
+    let found = answer
+        .answers
+        .iter()
+        .filter_map(|r| Some((from_name(&r.name)?, r.ttl, from_rdata(&r.data)?)))
+        .collect();
+    Ok((found, (answer.metadata.authoritative, nx)))
+}
+
+/// The first `nameserver` of the root's `/etc/resolv.conf`.
+pub fn system_server(root: &Root) -> Result<IpAddr, DnsError> {
+    let none = || DnsError::NoServer("no nameserver in /etc/resolv.conf".into());
+    let text = root
+        .read("/etc/resolv.conf")
+        .map_err(|e| DnsError::NoServer(e.to_string()))?
+        .ok_or_else(none)?;
+    String::from_utf8_lossy(&text)
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("nameserver"))
+        .filter_map(|rest| rest.trim().split('%').next()?.parse().ok())
+        .next()
+        .ok_or_else(none)
+}
+
+/// An address of the first name server of `zone`, found through `resolver`.
+pub fn authoritative_server(resolver: IpAddr, zone: &DName) -> Result<IpAddr, DnsError> {
+    let names = ns_names(resolver, zone).map_err(|e| {
+        DnsError::NoServer(format!(
+            "cannot find the name servers of {zone} through {resolver} ({e}); give --server"
+        ))
+    })?;
+    for n in names {
+        for t in [RType::A, RType::Aaaa] {
+            if let Ok(a) = query(resolver, &n, t) {
+                for (_, d) in a.records {
+                    match d {
+                        Data::A(ip) => return Ok(IpAddr::V4(ip)),
+                        Data::Aaaa(ip) => return Ok(IpAddr::V6(ip)),
+                        _ => {}
+                    }
+                }
+            }
+        }
+    }
+    Err(DnsError::NoServer(format!(
+        "no address for a name server of {zone} through {resolver}; give --server"
+    )))
+}
+
+fn ns_names(resolver: IpAddr, zone: &DName) -> Result<Vec<DName>, DnsError> {
+    let mut msg = Message::query();
+    msg.metadata.recursion_desired = true;
+    msg.add_query(Query::query(to_name(zone)?, RecordType::NS));
+    let answer = exchange(resolver, &msg)?;
+    Ok(answer
+        .answers
+        .iter()
+        .filter_map(|r| match &r.data {
+            hickory_proto::rr::RData::NS(ns) => from_name(&ns.0),
+            _ => None,
+        })
+        .collect())
+}

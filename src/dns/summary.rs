@@ -1,0 +1,111 @@
+//! The records of a prepared run's modules (what `firstboot records` prints), and the
+//! summary a run ends with: what was published or is to be published, what is pending,
+//! and what to ask the DNS provider for, copy-pasteable.
+
+use super::decl::{compute_all, render, Publish};
+use super::name::DName;
+use super::record::Record;
+use super::{format, RECORDS_DIR};
+use crate::engine::module::contexts;
+use crate::engine::Prepared;
+use serde_json::Value;
+
+/// One module's records.
+#[derive(Debug, Clone)]
+pub struct ModuleRecords {
+    /// Module id.
+    pub id: String,
+    /// The domain (names in tables are relative to it).
+    pub origin: DName,
+    /// The records whose `when` holds.
+    pub records: Vec<Record>,
+    /// The server of the module's `publish_records` step, when that step runs.
+    pub publish_server: Option<String>,
+}
+
+/// The server the module's `publish_records` step sends to, when its `when` holds.
+fn publish_server(m: &crate::manifest::Module, ctx: &Value) -> Option<String> {
+    m.manifest
+        .steps
+        .iter()
+        .filter(|d| d.body.pointer("/action/publish_records").is_some())
+        .find(|d| d.enabled(ctx).unwrap_or(false))
+        .and_then(|d| d.rendered(ctx).ok())
+        .and_then(|b| {
+            b.pointer("/action/publish_records/server")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        })
+}
+
+/// The records of every selected module that declares some, computed against the root.
+pub fn module_records(p: &Prepared) -> Result<Vec<ModuleRecords>, String> {
+    let origin = p
+        .inputs
+        .values
+        .get("domain")
+        .and_then(Value::as_str)
+        .ok_or("no domain configured")
+        .and_then(|d| DName::parse(d).map_err(|_| "the domain is not a DNS name"))?;
+    let mut out = Vec::new();
+    for (m, ctx) in contexts(&p.selected, &p.inputs.values)? {
+        if m.manifest.records.is_empty() {
+            continue;
+        }
+        let rendered =
+            render(&m.manifest.records, &ctx).map_err(|e| format!("{}: {e}", m.manifest_path()))?;
+        let records = compute_all(&rendered, &p.host.root).map_err(|e| format!("{}: {e}", m.id))?;
+        out.push(ModuleRecords {
+            id: m.id.clone(),
+            origin: origin.clone(),
+            records,
+            publish_server: publish_server(m, &ctx),
+        });
+    }
+    Ok(out)
+}
+
+/// What a finished run prints about DNS: per module, the records published (or the
+/// table to enter by hand), the pending ones, and the provider's part.
+pub fn after_run(p: &Prepared) -> Option<String> {
+    let sets = module_records(p).ok()?;
+    if sets.is_empty() {
+        return None;
+    }
+    let mut out = String::from("\nDNS records");
+    out.push_str(&format!(
+        " (zone fragments and tables in {RECORDS_DIR}/):\n"
+    ));
+    for m in &sets {
+        let published: Vec<&Record> = m
+            .records
+            .iter()
+            .filter(|r| r.publish == Publish::Dns && r.data().is_some())
+            .collect();
+        match &m.publish_server {
+            Some(s) if !published.is_empty() && p.host.is_live() => {
+                out.push_str(&format!(
+                    "{}: published by TSIG-signed update to {s}:\n",
+                    m.id
+                ));
+                let width = published
+                    .iter()
+                    .map(|r| r.name.fqdn().len())
+                    .max()
+                    .unwrap_or(0);
+                for r in &published {
+                    out.push_str(&format!("  {}\n", r.zone_line(width)));
+                }
+                let rest: Vec<Record> = m
+                    .records
+                    .iter()
+                    .filter(|r| !(r.publish == Publish::Dns && r.data().is_some()))
+                    .cloned()
+                    .collect();
+                out.push_str(&format::table(&m.id, &m.origin, &rest));
+            }
+            _ => out.push_str(&format::table(&m.id, &m.origin, &m.records)),
+        }
+    }
+    Some(out)
+}
