@@ -1,0 +1,183 @@
+# shellcheck shell=bash
+# 8-dns_config against the real name server: `firstboot run --only dns` on host
+# mail publishes the domain's records to Knot on host dns by a TSIG-signed
+# RFC 2136 update, `validate` and `records --diff` see them, a re-run sends
+# nothing, and a wrong key is refused with a clear error, the zone unchanged.
+#
+# Each scenario puts back what it changed: the zone's record sets it touched
+# (captured before, restored with knsupdate and the harness's key) and mail's
+# files, host name and firstboot state.
+
+# Record sets the DNS module may change in example.test.
+_DNS_RRSETS=("example.test. MX" "example.test. TXT" "mail.example.test. A"
+  "mail.example.test. AAAA" "mail.example.test. TXT" "_dmarc.example.test. TXT"
+  "_25._tcp.mail.example.test. TLSA")
+_DNS_SAVE=/run/fb-e2e-dns
+_DNS_MAIL_FILES=(/etc/hostname /etc/hosts /etc/mailname)
+
+# kdig against the authoritative server, answers only.
+_dns_ask() {
+  e2e_exec mail -- kdig +noall +answer +time=2 +retry=1 @"${E2E_HOST_V4[dns]}" "$@"
+}
+
+# The record sets we may touch, as zone lines (sorted), for before/after.
+_dns_rrsets() {
+  local s
+  for s in "${_DNS_RRSETS[@]}"; do
+    # shellcheck disable=SC2086 # "name type" splits on purpose
+    _dns_ask $s
+  done | sort
+}
+
+_dns_serial() {
+  _dns_ask example.test SOA | awk '{print $7}'
+}
+
+# Inside mail: save the files firstboot writes; the zone's record sets too.
+_dns_begin() {
+  e2e_require_firstboot
+  e2e_exec mail -- sh -c '
+    set -eu
+    save=$1
+    shift
+    rm -rf "$save" && mkdir -p "$save"
+    for f in "$@"; do
+      if [ -e "$f" ]; then cp -a "$f" "$save/$(echo "$f" | tr / _)"; fi
+    done
+    hostname >"$save/uts"
+  ' sh "$_DNS_SAVE" "${_DNS_MAIL_FILES[@]}"
+  _dns_rrsets >"$E2E_STATE/dns-before.txt"
+  trap _dns_end EXIT
+}
+
+# EXIT trap: the zone and mail as they were.
+_dns_end() {
+  local rc=$? s update
+  set +e
+  update="server ${E2E_HOST_V4[dns]}"$'\n'"zone example.test."$'\n'
+  for s in "${_DNS_RRSETS[@]}"; do
+    update+="update delete $s"$'\n'
+  done
+  while read -r line; do
+    [[ -n "$line" ]] && update+="update add $line"$'\n'
+  done <"$E2E_STATE/dns-before.txt"
+  update+="send"$'\n'
+  printf '%s' "$update" | e2e_exec mail -- knsupdate -k /run/e2e/tsig.key ||
+    echo "warning: could not restore example.test" >&2
+  e2e_exec mail -- sh -c '
+    save=$1
+    shift
+    for f in "$@"; do
+      rm -f "$f"
+      s="$save/$(echo "$f" | tr / _)"
+      if [ -e "$s" ]; then cp -a "$s" "$f"; fi
+    done
+    hostname "$(cat "$save/uts")"
+    rm -rf /etc/firstboot /var/lib/firstboot "$save"
+    [ "$0" = keep ] || rm -rf /var/log/firstboot
+  ' "$( ((rc == 0)) && echo drop || echo keep)" "$_DNS_SAVE" "${_DNS_MAIL_FILES[@]}" ||
+    echo "warning: could not restore host mail" >&2
+  return "$rc"
+}
+
+# The config: the mail host's facts, publication to dns with the key in $1.
+_dns_config() {
+  e2e_put mail /etc/firstboot/config.yaml 0600 <<EOF
+domain: example.test
+hostname: mail.example.test
+ipv4: ${E2E_HOST_V4[mail]}
+ipv6: ${E2E_HOST_V6[mail]}
+admin_email: admin@example.test
+dns:
+  publish:
+    server: ${E2E_HOST_V4[dns]}
+    zone: example.test
+    tsig_name: firstboot
+    tsig_algorithm: hmac-sha256
+    tsig_secret_file: /etc/firstboot/tsig.key
+EOF
+  printf '%s\n' "$1" | e2e_put mail /etc/firstboot/tsig.key 0600
+}
+
+scenario_dns_publish_tsig() {
+  _dns_begin
+  _dns_config "$(cat "$E2E_STATE/shared/tsig.secret")"
+  local out serial v4=${E2E_HOST_V4[mail]} v6=${E2E_HOST_V6[mail]}
+  out=$(e2e_exec mail -- firstboot run --profile standard --only dns 2>&1) ||
+    e2e_fail "firstboot run failed: $out"
+  e2e_assert_contains "$out" "published" "run output"
+  e2e_assert_contains "$out" "you must add these at your DNS provider" "run summary"
+  e2e_assert_contains "$out" "$(e2e_reverse_name "$v4")" "PTR request in the summary"
+
+  # Every record, as the authoritative server answers it, with its signature.
+  local spf="\"v=spf1 ip4:$v4 ip6:$v6 -all\""
+  e2e_assert_eq "10 mail.example.test." "$(e2e_dig mail @"${E2E_HOST_V4[dns]}" example.test MX)" "MX"
+  e2e_assert_eq "$spf" "$(e2e_dig mail @"${E2E_HOST_V4[dns]}" example.test TXT)" "SPF of the domain"
+  e2e_assert_eq "$spf" "$(e2e_dig mail @"${E2E_HOST_V4[dns]}" mail.example.test TXT)" "SPF of the HELO name"
+  e2e_assert_eq '"v=DMARC1; p=quarantine; pct=100; rua=mailto:admin@example.test; adkim=r; aspf=r"' \
+    "$(e2e_dig mail @"${E2E_HOST_V4[dns]}" _dmarc.example.test TXT)" "DMARC"
+  e2e_assert_eq "$v4" "$(e2e_dig mail @"${E2E_HOST_V4[dns]}" mail.example.test A)" "A"
+  e2e_assert_eq "$v6" "$(e2e_dig mail @"${E2E_HOST_V4[dns]}" mail.example.test AAAA)" "AAAA"
+  e2e_assert_eq "3600" "$(_dns_ask example.test MX | awk '{print $2}')" "TTL of the MX"
+  e2e_assert_contains "$(e2e_exec mail -- kdig +dnssec +noall +answer @"${E2E_HOST_V4[dns]}" _dmarc.example.test TXT)" \
+    "RRSIG" "DMARC record signed by the zone"
+  # The zone fragment and table of the run.
+  e2e_assert_contains "$(e2e_exec mail -- cat /var/log/firstboot/dns/8-dns_config.zone)" \
+    '_dmarc.example.test.' "zone fragment"
+  e2e_assert_contains "$(e2e_exec mail -- cat /var/log/firstboot/dns/8-dns_config.txt)" \
+    '_dmarc' "table"
+
+  out=$(e2e_exec mail -- firstboot validate dns 2>&1) || e2e_fail "validate dns failed: $out"
+  e2e_assert_contains "$out" "PASS DNS records at ${E2E_HOST_V4[dns]}" "validate"
+
+  out=$(e2e_exec mail -- firstboot records --only dns --diff --server "${E2E_HOST_V4[dns]}" 2>&1) ||
+    e2e_fail "records --diff failed: $out"
+  printf '%s\n' "$out"
+  [[ "$out" == *$'\n'"8 ok, 0 missing, 0 different, 0 pending"* ]] ||
+    e2e_fail "records --diff: $(tail -n 1 <<<"$out")"
+
+  # A re-run sends nothing: the plan says so and the zone's serial stays.
+  serial=$(_dns_serial)
+  out=$(e2e_exec mail -- firstboot plan --profile standard --only dns --force 2>&1) ||
+    e2e_fail "plan failed: $out"
+  e2e_assert_contains "$out" "already answers all" "plan after publication"
+  out=$(e2e_exec mail -- firstboot run --profile standard --only dns --force 2>&1) ||
+    e2e_fail "re-run failed: $out"
+  [[ "$out" != *"publish_records"* ]] || e2e_fail "the re-run did something to DNS: $out"
+  e2e_assert_eq "$serial" "$(_dns_serial)" "SOA serial after the re-run"
+}
+
+scenario_dns_publish_wrong_key() {
+  _dns_begin
+  local out rc before serial wrong mailname
+  wrong=$(cut -d: -f3 "$E2E_STATE/shared/tsig-wrong.key")
+  mailname=$(e2e_exec mail -- sh -c 'cat /etc/mailname 2>/dev/null || echo absent')
+  serial=$(_dns_serial)
+  before=$(_dns_rrsets)
+
+  # A secret file that is not base64: refused while planning, nothing changed.
+  _dns_config "not base64!"
+  rc=0
+  out=$(e2e_exec mail -- firstboot run --profile standard --only dns 2>&1) || rc=$?
+  e2e_assert_eq 1 "$rc" "exit status with a malformed secret"
+  e2e_assert_contains "$out" "dns.publish.tsig_secret_file: /etc/firstboot/tsig.key does not hold a base64 TSIG secret" \
+    "malformed secret error"
+  [[ "$out" != *"not base64!"* ]] || e2e_fail "the secret file's contents were shown: $out"
+  e2e_assert_eq "$mailname" "$(e2e_exec mail -- sh -c 'cat /etc/mailname 2>/dev/null || echo absent')" \
+    "/etc/mailname after the planning error"
+
+  # A well-formed but wrong secret: the server refuses, the module is rolled back.
+  _dns_config "$wrong"
+  rc=0
+  out=$(e2e_exec mail -- firstboot run --profile standard --only dns 2>&1) || rc=$?
+  e2e_assert_eq 1 "$rc" "exit status with a wrong key"
+  e2e_assert_contains "$out" \
+    "update refused by ${E2E_HOST_V4[dns]}: NOTAUTH (TSIG BADSIG) — check dns.publish.tsig_secret_file" \
+    "wrong key error"
+  e2e_assert_contains "$out" "rolled back" "module rolled back"
+  [[ "$out" != *"$wrong"* ]] || e2e_fail "the secret was shown: $out"
+  e2e_assert_eq "$mailname" "$(e2e_exec mail -- sh -c 'cat /etc/mailname 2>/dev/null || echo absent')" \
+    "/etc/mailname after the rollback"
+  e2e_assert_eq "$serial" "$(_dns_serial)" "SOA serial"
+  e2e_assert_eq "$before" "$(_dns_rrsets)" "record sets of example.test"
+}
