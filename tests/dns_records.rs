@@ -288,3 +288,68 @@ fn records_in_manifests_are_checked_when_the_catalog_loads() {
         "{err}"
     );
 }
+
+#[test]
+fn the_mail_module_declares_its_dkim_record_from_its_key() {
+    use rsa::pkcs1::EncodeRsaPrivateKey;
+    use rsa::pkcs8::EncodePublicKey;
+    let t = Tree::new(&format!("{CONFIG}mail:\n  dkim: {{selector: s2024}}\n"));
+    let v = records_json(&t, &[]);
+    let mail = v["modules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["id"] == "9-mail_config")
+        .expect("9-mail_config has records");
+    let dkim = &mail["records"][0];
+    assert_eq!(dkim["name"], "s2024._domainkey.example.test.");
+    assert_eq!(dkim["status"], "pending", "{dkim}");
+    assert!(dkim["reason"]
+        .as_str()
+        .unwrap()
+        .contains("DKIM key not generated yet"));
+    // An offline tree gets no key: it would be shared by every machine of the image.
+    let o = t.fb(&["plan", "--profile", "standard", "--only", "mail"]);
+    assert!(
+        stdout(&o).contains("action dkim_key /etc/opendkim/keys/example.test/s2024.private: generate a 2048-bit RSA key on the running system (offline root"),
+        "{}",
+        stdout(&o)
+    );
+
+    let key = rsa::PrivateKey::new(&mut getrandom::SysRng, 2048).unwrap();
+    let pem = key.to_pkcs1_pem(Default::default()).unwrap();
+    t.write("/etc/opendkim/keys/example.test/s2024.private", &pem);
+    let v = records_json(&t, &[]);
+    let mail = v["modules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["id"] == "9-mail_config")
+        .unwrap();
+    let dkim = &mail["records"][0];
+    let spki = key.to_public_key().to_public_key_der().unwrap();
+    use data_encoding::BASE64;
+    let want = format!("v=DKIM1; k=rsa; p={}", BASE64.encode(spki.as_bytes()));
+    assert_eq!(dkim["value"].as_str(), Some(want.as_str()));
+    let strings: Vec<&str> = dkim["strings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap())
+        .collect();
+    assert_eq!(strings.len(), 2);
+    assert!(strings.iter().all(|s| s.len() <= 255));
+    assert_eq!(strings.concat(), want);
+    let zone = stdout(&t.fb(&[
+        "records",
+        "--profile",
+        "standard",
+        "--only",
+        "mail",
+        "--zone",
+    ]));
+    assert!(
+        zone.contains(&format!("IN TXT   \"{}\" \"{}\"", strings[0], strings[1])),
+        "{zone}"
+    );
+}

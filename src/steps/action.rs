@@ -12,6 +12,8 @@ use serde::Deserialize;
 pub enum ActionStep {
     /// Set the running system's host name.
     SetHostname(actions::set_hostname::SetHostname),
+    /// Generate the DKIM signing key (RSA) if it does not exist.
+    DkimKey(actions::dkim_key::DkimKey),
     /// Publish the module's DNS records by a TSIG-signed RFC 2136 update.
     PublishRecords(actions::publish_records::PublishRecords),
     /// Write the module's DNS records as a zone fragment and a table.
@@ -22,6 +24,7 @@ impl ActionStep {
     fn inner(&self) -> &dyn Step {
         match self {
             ActionStep::SetHostname(a) => a,
+            ActionStep::DkimKey(a) => a,
             ActionStep::PublishRecords(a) => a,
             ActionStep::WriteRecords(a) => a,
         }

@@ -11,7 +11,7 @@
 # Record sets the DNS module may change in example.test.
 _DNS_RRSETS=("example.test. MX" "example.test. TXT" "mail.example.test. A"
   "mail.example.test. AAAA" "mail.example.test. TXT" "_dmarc.example.test. TXT"
-  "_25._tcp.mail.example.test. TLSA")
+  "_25._tcp.mail.example.test. TLSA" "default._domainkey.example.test. TXT")
 _DNS_SAVE=/run/fb-e2e-dns
 _DNS_MAIL_FILES=(/etc/hostname /etc/hosts /etc/mailname)
 
@@ -64,6 +64,14 @@ _dns_end() {
   update+="send"$'\n'
   printf '%s' "$update" | e2e_exec mail -- knsupdate -k /run/e2e/tsig.key ||
     echo "warning: could not restore example.test" >&2
+  # What the modules changed (files, the DKIM key, services they started), by firstboot.
+  e2e_exec mail -- sh -c '
+    if [ -e /var/lib/firstboot/state.json ]; then
+      firstboot rollback mail --force || true
+      firstboot rollback dns --force || true
+    fi
+    if pgrep -x master >/dev/null; then postfix stop || postfix abort || true; fi
+  ' >/dev/null 2>&1
   e2e_exec mail -- sh -c '
     save=$1
     shift
@@ -180,4 +188,31 @@ scenario_dns_publish_wrong_key() {
     "/etc/mailname after the rollback"
   e2e_assert_eq "$serial" "$(_dns_serial)" "SOA serial"
   e2e_assert_eq "$before" "$(_dns_rrsets)" "record sets of example.test"
+}
+
+# 9-mail_config makes the DKIM key once and publishes its record the same way; the
+# record is the key's public half as openssl sees it.
+scenario_dns_dkim_record_published() {
+  _dns_begin
+  _dns_config "$(cat "$E2E_STATE/shared/tsig.secret")"
+  local out key=/etc/opendkim/keys/example.test/default.private want got sum serial
+  out=$(e2e_exec mail -- firstboot run --profile standard --only dns --only mail 2>&1) ||
+    e2e_fail "firstboot run failed: $out"
+  e2e_assert_eq 600 "$(e2e_exec mail -- stat -c %a "$key")" "mode of the DKIM key"
+  e2e_assert_contains "$(e2e_exec mail -- openssl rsa -in "$key" -noout -text 2>/dev/null | head -n 1)" \
+    "2048 bit" "DKIM key size"
+  want=$(e2e_exec mail -- sh -c "openssl rsa -in $key -pubout -outform DER 2>/dev/null | base64 -w0")
+  # kdig prints the 255-byte strings quoted and separated by blanks: join them.
+  got=$(e2e_dig mail @"${E2E_HOST_V4[dns]}" default._domainkey.example.test TXT | sed 's/" "//g; s/"//g')
+  e2e_assert_eq "v=DKIM1; k=rsa; p=$want" "$got" "published DKIM record"
+  out=$(e2e_exec mail -- firstboot validate mail 2>&1) || e2e_fail "validate mail failed: $out"
+  e2e_assert_contains "$out" "PASS DNS records at ${E2E_HOST_V4[dns]}" "validate mail"
+
+  # A re-run keeps the key and sends nothing.
+  sum=$(e2e_exec mail -- sha256sum "$key")
+  serial=$(_dns_serial)
+  out=$(e2e_exec mail -- firstboot run --profile standard --only dns --only mail --force 2>&1) ||
+    e2e_fail "re-run failed: $out"
+  e2e_assert_eq "$sum" "$(e2e_exec mail -- sha256sum "$key")" "DKIM key after a re-run"
+  e2e_assert_eq "$serial" "$(_dns_serial)" "SOA serial after the re-run"
 }
