@@ -29,6 +29,7 @@ pub mod report;
 pub mod state;
 pub mod steps;
 pub mod timefmt;
+pub mod tls;
 pub mod yaml;
 
 pub use error::{Error, Result};

@@ -118,6 +118,7 @@ impl Reporter for Tty {
             CheckStatus::Fail => style("FAIL").red().bold(),
             CheckStatus::Skipped => style("skip").dim(),
             CheckStatus::Pending => style("pending").yellow(),
+            CheckStatus::Warn => style("WARN").yellow().bold(),
         };
         self.println(format!(
             "  check {mark} {} {}",

@@ -42,8 +42,15 @@ pub fn validate(cli: &Cli, modules: &[String], sel: &Selection, json: bool) -> R
         .flat_map(|m| &m.checks)
         .filter(|c| c.status == CheckStatus::Fail)
         .count();
+    let warned = report
+        .iter()
+        .flat_map(|m| &m.checks)
+        .filter(|c| c.status == CheckStatus::Warn)
+        .count();
     if json {
-        super::print_json(&serde_json::json!({"modules": report, "failed": failed}));
+        super::print_json(
+            &serde_json::json!({"modules": report, "failed": failed, "warned": warned}),
+        );
     } else {
         for m in &report {
             println!("{}", m.id);
@@ -56,6 +63,7 @@ pub fn validate(cli: &Cli, modules: &[String], sel: &Selection, json: bool) -> R
                     CheckStatus::Fail => "FAIL",
                     CheckStatus::Skipped => "SKIP",
                     CheckStatus::Pending => "PENDING",
+                    CheckStatus::Warn => "WARN",
                 };
                 println!("  {s} {}: {}", c.name, c.detail);
             }

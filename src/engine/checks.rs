@@ -16,6 +16,8 @@ pub enum CheckKind {
     Command(CommandCheck),
     /// The module's DNS records resolve to what they should be (`src/dns/check.rs`).
     Records(crate::dns::check::RecordsCheck),
+    /// A certificate and its key: match, names, expiry, chain (`src/tls/check.rs`).
+    Certificate(crate::tls::check::CertificateCheck),
 }
 
 /// A file exists (or not), contains a text, has a mode.
@@ -72,6 +74,8 @@ pub enum CheckStatus {
     Pending,
     /// Not run (offline root).
     Skipped,
+    /// It holds, but needs attention soon (a certificate close to expiry).
+    Warn,
 }
 
 /// A check's result.
@@ -92,6 +96,7 @@ impl CheckKind {
             CheckKind::File(f) => file(f, host),
             CheckKind::Command(c) => command(c, host),
             CheckKind::Records(r) => r.run(host),
+            CheckKind::Certificate(c) => crate::tls::check::run(c, host),
         }
     }
 }
