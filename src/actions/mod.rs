@@ -2,5 +2,6 @@
 
 pub mod dkim_key;
 pub mod publish_records;
+pub mod self_signed_cert;
 pub mod set_hostname;
 pub mod write_records;

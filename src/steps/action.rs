@@ -18,6 +18,8 @@ pub enum ActionStep {
     PublishRecords(actions::publish_records::PublishRecords),
     /// Write the module's DNS records as a zone fragment and a table.
     WriteRecords(actions::write_records::WriteRecords),
+    /// A private key and a self-signed certificate, made in-process.
+    SelfSignedCert(actions::self_signed_cert::SelfSignedCert),
 }
 
 impl ActionStep {
@@ -27,6 +29,7 @@ impl ActionStep {
             ActionStep::DkimKey(a) => a,
             ActionStep::PublishRecords(a) => a,
             ActionStep::WriteRecords(a) => a,
+            ActionStep::SelfSignedCert(a) => a,
         }
     }
 }
