@@ -130,10 +130,15 @@ fn rollback_refuses_to_lose_later_edits_without_force() {
 fn run_killed_between_two_writes_is_rolled_back_by_the_next_invocation() {
     let t = Tree::new(CONFIG);
     let before = t.snapshot(true);
-    // 7-ssl_config makes 1 change; the 2nd change is /etc/hostname, the 3rd /etc/hosts.
+    // Abort after every change 7-ssl_config makes plus one: the first change of
+    // 8-dns_config is /etc/hostname, the second /etc/hosts.
+    let failpoint = format!(
+        "abort-after-changes:{}",
+        planned_changes(&t, "7-ssl_config") + 1
+    );
     let killed = t.fb_env(
         &["run", "--profile", "standard"],
-        &[("FIRSTBOOT_FAILPOINT", "abort-after-changes:2")],
+        &[("FIRSTBOOT_FAILPOINT", &failpoint)],
     );
     assert!(
         killed.status.code().is_none(),
@@ -166,6 +171,27 @@ fn run_killed_between_two_writes_is_rolled_back_by_the_next_invocation() {
     );
     let status = stdout(&t.fb(&["status"]));
     assert!(status.contains("8-dns_config     interrupted"), "{status}");
+}
+
+/// How many steps of `module` would change something (from `plan --json`).
+fn planned_changes(t: &Tree, module: &str) -> usize {
+    let o = t.fb(&["plan", "--profile", "standard", "--json"]);
+    ok(&o);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let m = v["modules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["id"] == module);
+    m.and_then(|m| m["steps"].as_array())
+        .map(|steps| {
+            let quiet = ["none", "skipped"];
+            steps
+                .iter()
+                .filter(|s| !quiet.contains(&s["change"].as_str().unwrap_or("none")))
+                .count()
+        })
+        .unwrap_or(0)
 }
 
 #[test]
