@@ -25,6 +25,8 @@ E2E_PACKAGES=(
   curl
   ca-certificates
   procps          # ps/pgrep inside hosts
+  certbot         # ACME client of 7-ssl_config (provider acme)
+  cron            # runs /etc/cron.d/certbot where there is no systemd
 )
 
 # Is package $1 installed (dpkg says "install ok installed")?

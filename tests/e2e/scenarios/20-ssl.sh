@@ -1,0 +1,142 @@
+# shellcheck shell=bash
+# 7-ssl_config on a live root inside host mail: a certificate from Pebble by
+# ACME (certbot, standalone http-01), and a self-signed one made in-process.
+# Each scenario puts mail back as it found it (see _ssl_begin).
+
+# What these scenarios (or firstboot under them) create in mail. The certbot
+# package's own /etc/letsencrypt/cli.ini is left alone.
+_SSL_JUNK=(/etc/firstboot /var/lib/firstboot /var/log/firstboot
+  /etc/letsencrypt/accounts /etc/letsencrypt/archive /etc/letsencrypt/live
+  /etc/letsencrypt/renewal /etc/letsencrypt/renewal-hooks /etc/letsencrypt/keys
+  /etc/letsencrypt/csr /var/lib/letsencrypt /var/log/letsencrypt)
+_SSL_SAVED=/run/fb-e2e-ssl # inside mail: copies of the account files
+_SSL_LIVE=/etc/letsencrypt/live/mail.example.test
+
+# Inside mail: remove what a scenario left, put /etc/group and /etc/gshadow
+# back (the self-signed provider may add a group), stop a cron firstboot
+# started.
+_ssl_reset() {
+  e2e_exec mail -- bash -c '
+    saved=$1; shift
+    if [[ -d "$saved" ]]; then
+      cp -a "$saved/group" /etc/group && cp -a "$saved/gshadow" /etc/gshadow
+    else
+      mkdir -p "$saved" && cp -a /etc/group /etc/gshadow "$saved/"
+    fi
+    if pgrep -x cron >/dev/null; then service cron stop >/dev/null 2>&1 || pkill -x cron || true; fi
+    rm -rf "$@"
+  ' bash "$_SSL_SAVED" "${_SSL_JUNK[@]}"
+}
+
+_ssl_begin() {
+  _ssl_reset
+  trap '_ssl_reset || echo "warning: could not restore host mail" >&2' EXIT
+}
+
+# The config file for mail, with the given ssl section (YAML lines) appended.
+_ssl_config() {
+  {
+    printf 'domain: example.test\nhostname: %s\nipv4: %s\nipv6: %s\nadmin_email: admin@example.test\n' \
+      "${E2E_HOST_FQDN[mail]}" "${E2E_HOST_V4[mail]}" "${E2E_HOST_V6[mail]}"
+    printf '%s\n' "$@"
+  } | e2e_put mail /etc/firstboot/config.yaml 0600
+}
+
+# firstboot inside mail; on failure the scenario fails with its last lines and
+# certbot's log.
+_ssl_firstboot() {
+  local out rc=0
+  out=$(e2e_exec mail -- firstboot "$@" 2>&1) || rc=$?
+  if ((rc != 0)); then
+    printf '%s\n' "$out" >&2
+    e2e_exec mail -- tail -n 20 /var/log/letsencrypt/letsencrypt.log >&2 2>/dev/null || true
+    e2e_fail "firstboot $* exited $rc: $(tail -n 2 <<<"$out" | paste -sd ' ')"
+  fi
+  printf '%s\n' "$out"
+}
+
+# SHA-256 and mtime of files inside mail (following certbot's live/ links).
+_ssl_fingerprint() {
+  e2e_exec mail -- stat -L -c '%n %Y' "$@"
+  e2e_exec mail -- sha256sum "$@"
+}
+
+# ACME against Pebble: certbot gets a certificate that openssl verifies up to
+# Pebble's root; a re-run does not re-issue; `firstboot validate ssl` passes;
+# a forced renewal keeps the key (so a DANE 3 1 1 record stays valid).
+scenario_ssl_acme_pebble() {
+  e2e_require_firstboot
+  _ssl_begin
+  _ssl_config 'ssl:' '  provider: acme' '  ca_file: /run/e2e/pebble-root.pem' \
+    "  acme: {directory: \"$E2E_ACME_DIR_URL\", agree_tos: true, ca_bundle: /run/e2e/acme-tls-ca.pem}"
+  local out before after
+  out=$(_ssl_firstboot run --profile standard --only ssl)
+  e2e_assert_contains "$out" "check certificate $_SSL_LIVE/fullchain.pem: pass" "firstboot run"
+  e2e_assert_contains "$out" "chain verifies to Pebble Root CA" "firstboot run"
+
+  out=$(e2e_exec mail -- openssl verify -CAfile /run/e2e/pebble-root.pem \
+    -untrusted "$_SSL_LIVE/chain.pem" "$_SSL_LIVE/cert.pem" 2>&1) ||
+    e2e_fail "openssl verify refused the certificate: $out"
+  e2e_assert_eq "$_SSL_LIVE/cert.pem: OK" "$out" "openssl verify"
+  e2e_assert_contains "$(e2e_exec mail -- openssl x509 -noout -ext subjectAltName -in "$_SSL_LIVE/cert.pem")" \
+    "DNS:mail.example.test" "subjectAltName of the issued certificate"
+
+  before=$(_ssl_fingerprint "$_SSL_LIVE/fullchain.pem" "$_SSL_LIVE/privkey.pem")
+  out=$(_ssl_firstboot run --profile standard --only ssl --force)
+  after=$(_ssl_fingerprint "$_SSL_LIVE/fullchain.pem" "$_SSL_LIVE/privkey.pem")
+  e2e_assert_eq "$before" "$after" "certificate and key after a re-run"
+  if e2e_exec mail -- test -e /etc/letsencrypt/archive/mail.example.test/cert2.pem; then
+    e2e_fail "a re-run issued a second certificate"
+  fi
+
+  out=$(_ssl_firstboot validate ssl)
+  e2e_assert_contains "$out" "PASS certificate $_SSL_LIVE/fullchain.pem" "firstboot validate ssl"
+  e2e_assert_contains "$out" "PASS certbot keeps the key on renewal" "firstboot validate ssl"
+  e2e_assert_contains "$out" "PASS certbot renewal is scheduled" "firstboot validate ssl"
+
+  # A renewal, as the cron entry runs it (without its random pause), gets a new
+  # certificate for the same key.
+  spki() {
+    e2e_exec mail -- sh -c 'openssl x509 -in "$1" -noout -pubkey | openssl pkey -pubin -outform DER | sha256sum' \
+      sh "$_SSL_LIVE/cert.pem"
+  }
+  before=$(spki)
+  out=$(e2e_exec mail -- env REQUESTS_CA_BUNDLE=/run/e2e/acme-tls-ca.pem \
+    certbot renew --force-renewal --cert-name mail.example.test --non-interactive \
+    --no-random-sleep-on-renew 2>&1) ||
+    e2e_fail "certbot renew failed: $(tail -n 3 <<<"$out" | paste -sd ' ')"
+  e2e_exec mail -- test -e /etc/letsencrypt/archive/mail.example.test/cert2.pem ||
+    e2e_fail "certbot renew --force-renewal issued no new certificate"
+  e2e_assert_eq "$before" "$(spki)" "public key after a renewal (reuse_key)"
+  out=$(_ssl_firstboot validate ssl)
+  e2e_assert_contains "$out" "PASS certificate $_SSL_LIVE/fullchain.pem" "validate after the renewal"
+}
+
+# Self-signed on the live system: the certificate names the host and the extra
+# names, the key is 0640 root:ssl-cert and matches the certificate, a re-run
+# rewrites nothing, and `firstboot validate ssl` passes.
+scenario_ssl_self_signed_live() {
+  e2e_require_firstboot
+  _ssl_begin
+  _ssl_config 'ssl:' '  provider: self-signed' '  extra_names: [smtp.example.test]'
+  local crt=/etc/firstboot/ssl/mail.example.test.crt key=/etc/firstboot/ssl/mail.example.test.key
+  local out before after
+  out=$(_ssl_firstboot run --profile standard --only ssl)
+  e2e_assert_contains "$out" "check certificate $crt: pass" "firstboot run"
+
+  out=$(e2e_exec mail -- openssl x509 -noout -ext subjectAltName -in "$crt")
+  e2e_assert_contains "$out" "DNS:mail.example.test, DNS:smtp.example.test" "subjectAltName"
+  e2e_assert_eq "640 root:ssl-cert" "$(e2e_exec mail -- stat -c '%a %U:%G' "$key")" "key mode and owner"
+  e2e_assert_eq "644 root:root" "$(e2e_exec mail -- stat -c '%a %U:%G' "$crt")" "certificate mode and owner"
+  e2e_assert_eq "$(e2e_exec mail -- openssl x509 -in "$crt" -noout -pubkey)" \
+    "$(e2e_exec mail -- openssl pkey -in "$key" -pubout)" "public key of the key vs the certificate's"
+  e2e_assert_eq "$crt: OK" "$(e2e_exec mail -- openssl verify -CAfile "$crt" "$crt" 2>&1)" \
+    "openssl verify against itself"
+
+  before=$(_ssl_fingerprint "$crt" "$key")
+  _ssl_firstboot run --profile standard --only ssl --force >/dev/null
+  after=$(_ssl_fingerprint "$crt" "$key")
+  e2e_assert_eq "$before" "$after" "certificate and key after a re-run"
+  out=$(_ssl_firstboot validate ssl)
+  e2e_assert_contains "$out" "PASS certificate $crt" "firstboot validate ssl"
+}
