@@ -175,30 +175,12 @@ mod tests {
         let (_, sec1, _) = tlv(rest).unwrap(); // OCTET STRING
         let pem = format!(
             "-----BEGIN EC PRIVATE KEY-----\n{}\n-----END EC PRIVATE KEY-----\n",
-            b64(sec1)
+            data_encoding::BASE64.encode(sec1)
         );
         assert_eq!(public_of_private(pem.as_bytes()).unwrap(), pkcs8);
         let err =
             public_of_private(b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n")
                 .unwrap_err();
         assert!(err.contains("not a usable private key"), "{err}");
-    }
-
-    fn b64(data: &[u8]) -> String {
-        const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-        let mut out = String::new();
-        for c in data.chunks(3) {
-            let n = (c[0] as u32) << 16
-                | (*c.get(1).unwrap_or(&0) as u32) << 8
-                | *c.get(2).unwrap_or(&0) as u32;
-            for i in 0..4 {
-                if i <= c.len() {
-                    out.push(A[(n >> (18 - 6 * i) & 63) as usize] as char);
-                } else {
-                    out.push('=');
-                }
-            }
-        }
-        out
     }
 }
