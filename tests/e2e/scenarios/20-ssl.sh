@@ -110,6 +110,27 @@ scenario_ssl_acme_pebble() {
   e2e_assert_eq "$before" "$(spki)" "public key after a renewal (reuse_key)"
   out=$(_ssl_firstboot validate ssl)
   e2e_assert_contains "$out" "PASS certificate $_SSL_LIVE/fullchain.pem" "validate after the renewal"
+
+  # A name added to ssl.extra_names (published in DNS for http-01): certbot runs
+  # again and the certificate covers it, still with the same key.
+  local extra=ssl-e2e.example.test
+  _ssl_dns "add $extra. 300 A ${E2E_HOST_V4[mail]}"
+  # shellcheck disable=SC2064 # the name is expanded now, while it is in scope
+  trap "_ssl_dns 'delete $extra. A' || true; _ssl_reset || echo 'warning: could not restore host mail' >&2" EXIT
+  _ssl_config 'ssl:' '  provider: acme' '  ca_file: /run/e2e/pebble-root.pem' "  extra_names: [$extra]" \
+    "  acme: {directory: \"$E2E_ACME_DIR_URL\", agree_tos: true, ca_bundle: /run/e2e/acme-tls-ca.pem}"
+  out=$(_ssl_firstboot run --profile standard --only ssl --force)
+  e2e_assert_contains "$out" "run (/etc/firstboot/ssl/acme-domains changed)" "firstboot run with a new name"
+  e2e_assert_contains "$out" "covers mail.example.test, $extra" "firstboot run with a new name"
+  e2e_assert_contains "$(e2e_exec mail -- openssl x509 -noout -ext subjectAltName -in "$_SSL_LIVE/cert.pem")" \
+    "DNS:$extra" "subjectAltName after adding a name"
+  e2e_assert_eq "$before" "$(spki)" "public key after adding a name"
+}
+
+# An RFC 2136 update of example.test, signed with the stage's TSIG key.
+_ssl_dns() {
+  printf 'server %s\nzone example.test.\nupdate %s\nsend\n' "$E2E_DNS_V4" "$1" |
+    e2e_exec mail -- knsupdate -t 5 -k /run/e2e/tsig.key
 }
 
 # Self-signed on the live system: the certificate names the host and the extra
