@@ -68,13 +68,22 @@ impl Templates {
     }
 }
 
+/// A long inline template shortened for messages.
+fn abbreviated(text: &str) -> String {
+    let one_line = text.replace('\n', " ");
+    match one_line.char_indices().nth(60) {
+        Some((i, _)) => format!("`{}...`", &one_line[..i]),
+        None => format!("`{one_line}`"),
+    }
+}
+
 /// Render a one-off template string (manifest values such as paths and defaults).
 pub fn render_str(text: &str, ctx: &Value) -> Result<String, RenderError> {
     if !text.contains("{{") && !text.contains("{%") {
         return Ok(text.to_string());
     }
-    Tera::one_off(text, &context(ctx, text)?, false).map_err(|e| RenderError {
-        template: text.to_string(),
+    Tera::one_off(text, &context(ctx, &abbreviated(text))?, false).map_err(|e| RenderError {
+        template: abbreviated(text),
         message: chain(&e),
     })
 }

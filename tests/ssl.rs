@@ -134,13 +134,13 @@ fn bad_ssl_inputs_are_refused_naming_the_key() {
         2,
         &["ssl.existing.key: is required"],
     );
-    // An explicit `false` is a valid boolean, so the module refuses to plan instead.
+    // An explicit `false` is a valid boolean but breaks the input's `valid_when` rule.
     let err = refused(
         &format!("{CONFIG}ssl:\n  provider: acme\n  acme: {{agree_tos: false}}\n"),
-        1,
+        2,
         &[
-            "7-ssl_config",
-            "ssl.acme.agree_tos must be true for provider acme",
+            "config.yaml:",
+            "ssl.acme.agree_tos: must be true for provider acme",
         ],
     );
     assert!(!err.contains("certbot certonly"), "{err}");

@@ -214,7 +214,24 @@ fn fill_map(
     Value::Object(out)
 }
 
+/// Cross-input rules, once every value is known: `required_when` for missing values,
+/// `valid_when` for present ones.
 fn required_when(decl: &InputDecl, v: &Value, key: &str, root: &Value, p: &mut Problems) {
+    if let (Some(expr), false) = (&decl.valid_when, v.is_null()) {
+        match eval_bool(expr, root) {
+            Ok(true) => {}
+            Ok(false) => p.push((
+                key.to_string(),
+                decl.invalid_reason
+                    .clone()
+                    .unwrap_or_else(|| format!("must satisfy {expr}")),
+            )),
+            Err(e) => p.push((
+                key.to_string(),
+                format!("valid_when could not be evaluated: {e}"),
+            )),
+        }
+    }
     if let (Some(expr), true) = (&decl.required_when, v.is_null()) {
         match eval_bool(expr, root) {
             Ok(true) => p.push((

@@ -59,6 +59,13 @@ pub struct InputDecl {
     /// Tera expression; when true the input must have a value.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub required_when: Option<String>,
+    /// Tera expression over the resolved inputs that must hold whenever the input has
+    /// a value (e.g. `ssl.provider != "acme" or ssl.acme.agree_tos`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub valid_when: Option<String>,
+    /// Why the value is refused when `valid_when` does not hold.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invalid_reason: Option<String>,
     /// The value is a secret (implied by `type: secret`).
     #[serde(default, skip_serializing_if = "is_false")]
     pub secret: bool,
@@ -98,6 +105,8 @@ impl InputDecl {
             default: None,
             required: false,
             required_when: None,
+            valid_when: None,
+            invalid_reason: None,
             secret: false,
             optional: false,
             fact: None,
@@ -125,6 +134,9 @@ impl InputDecl {
             InputKind::List if self.items.is_none() => bad("list input declares no items"),
             InputKind::Map if self.fields.is_empty() => bad("map input declares no fields"),
             _ => {}
+        }
+        if self.invalid_reason.is_some() && self.valid_when.is_none() {
+            bad("invalid_reason without valid_when");
         }
         if let Some(f) = &self.fact {
             if !["fqdn", "ipv4", "ipv6"].contains(&f.as_str()) {
