@@ -79,8 +79,7 @@ impl Decl {
         }
     }
 
-    /// The body with every string rendered as a Tera template, except under the keys
-    /// in `verbatim` (e.g. a `template` name is not itself rendered).
+    /// The body with every string rendered as a Tera template.
     pub fn rendered(&self, ctx: &Value) -> Result<Value, RenderError> {
         render_strings(&self.body, ctx)
     }

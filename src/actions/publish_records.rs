@@ -9,7 +9,7 @@ use crate::backup::Backup;
 use crate::dns::compare::{compare, units, Compared};
 use crate::dns::decl::{compute_all, Publish, Rendered};
 use crate::dns::publish::{describe, load_key, send, to_replace, update_message, TsigKey};
-use crate::dns::{DName, DnsError, Record};
+use crate::dns::{count, DName, DnsError, Record};
 use crate::steps::{offline, Change, Planned, RunState, Step, StepCx, StepError};
 use serde::Deserialize;
 use std::net::IpAddr;
@@ -96,18 +96,28 @@ impl PublishRecords {
         let pending = r.records.iter().filter(|x| x.data().is_none()).count();
         let changes = to_replace(compared);
         let later = if pending > 0 {
-            format!("; {pending} pending (published by a later run)")
+            format!("; {pending} pending until the file it is computed from exists")
         } else {
             String::new()
         };
+        if compared.is_empty() {
+            return Planned::new(
+                self.target(),
+                Change::None,
+                format!("nothing to send yet{later}"),
+            );
+        }
         if changes.is_empty() {
             return Planned::new(
                 self.target(),
                 Change::None,
                 format!(
-                    "{} already answers all {} record sets of zone {}{later}",
+                    "{} already answers {} of zone {}{later}",
                     r.server,
-                    compared.len(),
+                    match compared.len() {
+                        1 => "the record set".to_string(),
+                        n => format!("all {n} record sets"),
+                    },
                     r.zone.as_str()
                 ),
             );
@@ -121,12 +131,12 @@ impl PublishRecords {
             self.target(),
             Change::Update { diff: Some(diff) },
             format!(
-                "update zone {} at {} signed with key {}: replace {} of {} record sets{later}",
+                "update zone {} at {} signed with key {}: replace {} of {}{later}",
                 r.zone.as_str(),
                 r.server,
                 r.key.name(),
                 changes.len(),
-                compared.len()
+                count(compared.len(), "record set")
             ),
         )
     }
@@ -176,9 +186,9 @@ impl Step for PublishRecords {
             self.target(),
             planned.change,
             format!(
-                "published {} of {} record sets to {} (zone {}, key {})",
+                "published {} of {} to {} (zone {}, key {})",
                 changes.len(),
-                compared.len(),
+                count(compared.len(), "record set"),
                 r.server,
                 r.zone.as_str(),
                 r.key.name()

@@ -5,7 +5,7 @@
 
 use crate::backup::Backup;
 use crate::dns::decl::{compute_all, Rendered};
-use crate::dns::{format, DName, RECORDS_DIR};
+use crate::dns::{count, format, DName, RECORDS_DIR};
 use crate::steps::{managed, Change, Planned, RunState, Step, StepCx, StepError};
 use serde::Deserialize;
 
@@ -62,7 +62,11 @@ impl Step for WriteRecords {
             return Ok(Planned::new(
                 self.target(),
                 Change::None,
-                format!("{} and .txt up to date ({} records)", f.zone_path, f.count),
+                format!(
+                    "{} and .txt up to date ({})",
+                    f.zone_path,
+                    count(f.count, "record")
+                ),
             ));
         }
         let diff = managed::diff(
@@ -79,7 +83,11 @@ impl Step for WriteRecords {
         Ok(Planned::new(
             self.target(),
             change,
-            format!("{verb} {} and .txt ({} records)", f.zone_path, f.count),
+            format!(
+                "{verb} {} and .txt ({})",
+                f.zone_path,
+                count(f.count, "record")
+            ),
         ))
     }
 

@@ -28,6 +28,15 @@ pub const DEFAULT_TTL: u32 = 3600;
 /// Where a run leaves each module's zone fragment and table (inside the root).
 pub const RECORDS_DIR: &str = "/var/log/firstboot/dns";
 
+/// `1 record`, `2 records`: a count with its noun.
+pub fn count(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
 /// Why records could not be computed, queried or published.
 #[derive(Debug, thiserror::Error)]
 pub enum DnsError {

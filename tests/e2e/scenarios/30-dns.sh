@@ -1,8 +1,10 @@
 # shellcheck shell=bash
-# 8-dns_config against the real name server: `firstboot run --only dns` on host
-# mail publishes the domain's records to Knot on host dns by a TSIG-signed
-# RFC 2136 update, `validate` and `records --diff` see them, a re-run sends
-# nothing, and a wrong key is refused with a clear error, the zone unchanged.
+# 8-dns_config against the real name server: `firstboot run --only ssl --only
+# dns` on host mail publishes the domain's records (TLSA from the self-signed
+# certificate included) to Knot on host dns by a TSIG-signed RFC 2136 update,
+# `validate` and `records --diff` see them, a re-run sends nothing, and a wrong
+# key is refused with a clear error, the zone unchanged. 9-mail_config's DKIM
+# key and record go the same way.
 #
 # Each scenario puts back what it changed: the zone's record sets it touched
 # (captured before, restored with knsupdate and the harness's key) and mail's
@@ -13,7 +15,8 @@ _DNS_RRSETS=("example.test. MX" "example.test. TXT" "mail.example.test. A"
   "mail.example.test. AAAA" "mail.example.test. TXT" "_dmarc.example.test. TXT"
   "_25._tcp.mail.example.test. TLSA" "default._domainkey.example.test. TXT")
 _DNS_SAVE=/run/fb-e2e-dns
-_DNS_MAIL_FILES=(/etc/hostname /etc/hosts /etc/mailname)
+# /etc/group and /etc/gshadow: 7-ssl_config may add the ssl-cert group.
+_DNS_MAIL_FILES=(/etc/hostname /etc/hosts /etc/mailname /etc/group /etc/gshadow)
 
 # kdig against the authoritative server, answers only.
 _dns_ask() {
@@ -65,12 +68,15 @@ _dns_end() {
   printf '%s' "$update" | e2e_exec mail -- knsupdate -k /run/e2e/tsig.key ||
     echo "warning: could not restore example.test" >&2
   # What the modules changed (files, the DKIM key, services they started), by firstboot.
+  # Postfix first, while its main.cf is still there.
   e2e_exec mail -- sh -c '
+    if pgrep -x master >/dev/null; then postfix stop || postfix abort || pkill -x master; fi
+    for _ in $(seq 50); do pgrep -x master >/dev/null || break; sleep 0.1; done
     if [ -e /var/lib/firstboot/state.json ]; then
       firstboot rollback mail --force || true
       firstboot rollback dns --force || true
+      firstboot rollback ssl --force || true
     fi
-    if pgrep -x master >/dev/null; then postfix stop || postfix abort || true; fi
   ' >/dev/null 2>&1
   e2e_exec mail -- sh -c '
     save=$1
@@ -111,7 +117,7 @@ scenario_dns_publish_tsig() {
   _dns_begin
   _dns_config "$(cat "$E2E_STATE/shared/tsig.secret")"
   local out serial v4=${E2E_HOST_V4[mail]} v6=${E2E_HOST_V6[mail]}
-  out=$(e2e_exec mail -- firstboot run --profile standard --only dns 2>&1) ||
+  out=$(e2e_exec mail -- firstboot run --profile standard --only ssl --only dns 2>&1) ||
     e2e_fail "firstboot run failed: $out"
   e2e_assert_contains "$out" "published" "run output"
   e2e_assert_contains "$out" "you must add these at your DNS provider" "run summary"
@@ -127,6 +133,12 @@ scenario_dns_publish_tsig() {
   e2e_assert_eq "$v4" "$(e2e_dig mail @"${E2E_HOST_V4[dns]}" mail.example.test A)" "A"
   e2e_assert_eq "$v6" "$(e2e_dig mail @"${E2E_HOST_V4[dns]}" mail.example.test AAAA)" "AAAA"
   e2e_assert_eq "3600" "$(_dns_ask example.test MX | awk '{print $2}')" "TTL of the MX"
+  # DANE: 3 1 1 and the SHA-256 of the certificate's public key, as openssl computes it.
+  local spki
+  spki=$(e2e_exec mail -- sh -c 'openssl x509 -in /etc/firstboot/ssl/mail.example.test.crt -noout -pubkey |
+    openssl pkey -pubin -outform DER | sha256sum | cut -d" " -f1')
+  e2e_assert_eq "311$spki" \
+    "$(e2e_dig mail @"${E2E_HOST_V4[dns]}" _25._tcp.mail.example.test TLSA | tr -d ' ' | tr 'A-F' 'a-f')" "TLSA"
   e2e_assert_contains "$(e2e_exec mail -- kdig +dnssec +noall +answer @"${E2E_HOST_V4[dns]}" _dmarc.example.test TXT)" \
     "RRSIG" "DMARC record signed by the zone"
   # The zone fragment and table of the run.
@@ -135,21 +147,22 @@ scenario_dns_publish_tsig() {
   e2e_assert_contains "$(e2e_exec mail -- cat /var/log/firstboot/dns/8-dns_config.txt)" \
     '_dmarc' "table"
 
-  out=$(e2e_exec mail -- firstboot validate dns 2>&1) || e2e_fail "validate dns failed: $out"
-  e2e_assert_contains "$out" "PASS DNS records at ${E2E_HOST_V4[dns]}" "validate"
+  # With ssl: outputs.ssl (the certificate, for TLSA) exist only for selected modules.
+  out=$(e2e_exec mail -- firstboot validate ssl dns 2>&1) || e2e_fail "validate ssl dns failed: $out"
+  e2e_assert_contains "$out" "PASS DNS records at ${E2E_HOST_V4[dns]}: 9 of 9 ok" "validate"
 
-  out=$(e2e_exec mail -- firstboot records --only dns --diff --server "${E2E_HOST_V4[dns]}" 2>&1) ||
+  out=$(e2e_exec mail -- firstboot records --only ssl --only dns --diff --server "${E2E_HOST_V4[dns]}" 2>&1) ||
     e2e_fail "records --diff failed: $out"
   printf '%s\n' "$out"
-  [[ "$out" == *$'\n'"8 ok, 0 missing, 0 different, 0 pending"* ]] ||
+  [[ "$out" == *$'\n'"9 ok, 0 missing, 0 different, 0 pending"* ]] ||
     e2e_fail "records --diff: $(tail -n 1 <<<"$out")"
 
   # A re-run sends nothing: the plan says so and the zone's serial stays.
   serial=$(_dns_serial)
-  out=$(e2e_exec mail -- firstboot plan --profile standard --only dns --force 2>&1) ||
+  out=$(e2e_exec mail -- firstboot plan --profile standard --only ssl --only dns --force 2>&1) ||
     e2e_fail "plan failed: $out"
-  e2e_assert_contains "$out" "already answers all" "plan after publication"
-  out=$(e2e_exec mail -- firstboot run --profile standard --only dns --force 2>&1) ||
+  e2e_assert_contains "$out" "already answers all 7 record sets" "plan after publication"
+  out=$(e2e_exec mail -- firstboot run --profile standard --only ssl --only dns --force 2>&1) ||
     e2e_fail "re-run failed: $out"
   [[ "$out" != *"publish_records"* ]] || e2e_fail "the re-run did something to DNS: $out"
   e2e_assert_eq "$serial" "$(_dns_serial)" "SOA serial after the re-run"
@@ -188,6 +201,14 @@ scenario_dns_publish_wrong_key() {
     "/etc/mailname after the rollback"
   e2e_assert_eq "$serial" "$(_dns_serial)" "SOA serial"
   e2e_assert_eq "$before" "$(_dns_rrsets)" "record sets of example.test"
+
+  # Without dns.publish, --diff asks the domain's name server, found through resolv.conf.
+  printf 'domain: example.test\nipv4: %s\n' "${E2E_HOST_V4[mail]}" |
+    e2e_put mail /etc/firstboot/nopublish.yaml
+  out=$(e2e_exec mail -- firstboot records --profile standard --only dns --diff \
+    --config /etc/firstboot/nopublish.yaml 2>&1) || e2e_fail "records --diff failed: $out"
+  e2e_assert_contains "$out" "compared with ${E2E_HOST_V4[dns]}" "records --diff without a server"
+  e2e_assert_contains "$out" "missing    TXT _dmarc.example.test." "records --diff before publication"
 }
 
 # 9-mail_config makes the DKIM key once and publishes its record the same way; the
