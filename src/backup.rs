@@ -39,6 +39,9 @@ pub enum Entry {
         /// Original modification time (seconds, nanoseconds since the epoch).
         #[serde(default)]
         mtime: Option<(i64, u32)>,
+        /// It was a symbolic link to this target (restored as the link, not a copy).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        link: Option<String>,
     },
     /// A directory firstboot created (removed on rollback if empty).
     DirCreated {
@@ -152,7 +155,17 @@ impl Backup {
         self.ensure_dir()?;
         let meta = self.root.meta(path)?;
         let is_dir = meta.is_some_and(|m| m.is_dir);
-        let data = if is_dir { None } else { self.root.read(path)? };
+        let link = match meta {
+            Some(m) if m.is_symlink => {
+                Some(self.root.read_link(path)?.to_string_lossy().into_owned())
+            }
+            _ => None,
+        };
+        let data = if is_dir || link.is_some() {
+            None
+        } else {
+            self.root.read(path)?
+        };
         let copy = match &data {
             Some(d) => {
                 let name = format!("{:04}", self.manifest.entries.len());
@@ -172,7 +185,12 @@ impl Backup {
             gid: meta.map(|m| m.gid),
             copy,
             written_sha256: None,
-            mtime: if is_dir { None } else { self.root.mtime(path)? },
+            mtime: if is_dir || link.is_some() {
+                None
+            } else {
+                self.root.mtime(path)?
+            },
+            link,
         });
         self.save()
     }
@@ -281,6 +299,14 @@ pub fn restore(host: &Host, m: &BackupManifest) -> Result<Vec<String>, HostError
                     root.remove_file(path)?;
                 }
                 done.push(format!("removed {path}"));
+            }
+            Entry::File {
+                path,
+                link: Some(target),
+                ..
+            } => {
+                root.make_symlink(path, std::path::Path::new(target))?;
+                done.push(format!("restored link {path} -> {target}"));
             }
             Entry::File {
                 path,

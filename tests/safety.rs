@@ -269,3 +269,31 @@ fn secrets_never_reach_plans_logs_or_errors() {
         stderr(&o)
     );
 }
+
+#[test]
+fn a_managed_file_that_was_a_symlink_is_restored_as_that_symlink() {
+    let t = Tree::new(CONFIG);
+    // Image trees often hold absolute links; inside --root they point into the tree.
+    t.write("/etc/hosts.d/base", HOSTS);
+    std::fs::remove_file(t.path("/etc/hosts")).unwrap();
+    std::os::unix::fs::symlink("/etc/hosts.d/base", t.path("/etc/hosts")).unwrap();
+    let before = t.snapshot(true);
+    let plan = t.fb(&["plan", "--profile", "standard", "--only", "dns"]);
+    ok(&plan);
+    assert!(
+        stdout(&plan).contains(" ff02::1 ip6-allnodes"),
+        "diffed against the link's target in the tree:\n{}",
+        stdout(&plan)
+    );
+    ok(&t.fb(&["run", "--profile", "standard", "--only", "dns"]));
+    assert!(t.read("/etc/hosts").contains("# BEGIN firstboot"));
+    assert_eq!(
+        t.read("/etc/hosts.d/base"),
+        HOSTS,
+        "the link's target is not written through"
+    );
+    ok(&t.fb(&["rollback", "dns"]));
+    let target = std::fs::read_link(t.path("/etc/hosts")).expect("a symlink again");
+    assert_eq!(target, std::path::PathBuf::from("/etc/hosts.d/base"));
+    same_contents(&before, &t.snapshot(true)).unwrap();
+}

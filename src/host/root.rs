@@ -18,6 +18,8 @@ pub struct Meta {
     pub gid: u32,
     /// Whether it is a directory.
     pub is_dir: bool,
+    /// Whether it is a symbolic link (the other fields are the link's own).
+    pub is_symlink: bool,
 }
 
 /// The filesystem tree firstboot manages.
@@ -42,17 +44,65 @@ impl Root {
         &self.base
     }
 
-    /// Host path of an absolute in-tree path; `..` components are refused.
+    /// Host path of an absolute in-tree path; `..` components are refused. Under an
+    /// offline root, symlinks in the directories leading to it are resolved inside the
+    /// tree (an absolute link in an image points into the image, never at the build
+    /// machine); the final component is left as it is.
     pub fn path(&self, p: impl AsRef<Path>) -> Result<PathBuf, HostError> {
-        let p = p.as_ref();
-        let mut out = self.base.clone();
+        self.resolve(p.as_ref(), false)
+    }
+
+    /// Like [`Root::path`], but a final symlink is followed too (inside the tree).
+    pub fn follow(&self, p: impl AsRef<Path>) -> Result<PathBuf, HostError> {
+        self.resolve(p.as_ref(), true)
+    }
+
+    fn resolve(&self, p: &Path, follow_last: bool) -> Result<PathBuf, HostError> {
+        let bad = || HostError::BadPath(p.display().to_string());
+        let mut todo: Vec<std::ffi::OsString> = Vec::new();
         for c in p.components() {
             match c {
                 Component::RootDir | Component::CurDir => {}
-                Component::Normal(s) => out.push(s),
-                Component::ParentDir | Component::Prefix(_) => {
-                    return Err(HostError::BadPath(p.display().to_string()))
+                Component::Normal(s) => todo.push(s.to_os_string()),
+                Component::ParentDir | Component::Prefix(_) => return Err(bad()),
+            }
+        }
+        todo.reverse();
+        let mut out = self.base.clone();
+        let mut hops = 0;
+        while let Some(c) = todo.pop() {
+            if c == ".." {
+                if out != self.base {
+                    out.pop();
                 }
+                continue;
+            }
+            let next = out.join(&c);
+            let last = todo.is_empty();
+            if self.is_live() || (last && !follow_last) {
+                out = next;
+                continue;
+            }
+            match fs::symlink_metadata(&next) {
+                Ok(m) if m.file_type().is_symlink() => {
+                    hops += 1;
+                    let target =
+                        fs::read_link(&next).map_err(|e| HostError::io("readlink", &next, e))?;
+                    if hops > 40 {
+                        return Err(bad());
+                    }
+                    if target.is_absolute() {
+                        out = self.base.clone();
+                    }
+                    for tc in target.components().rev() {
+                        match tc {
+                            Component::Normal(s) => todo.push(s.to_os_string()),
+                            Component::ParentDir => todo.push("..".into()),
+                            _ => {}
+                        }
+                    }
+                }
+                _ => out = next,
             }
         }
         Ok(out)
@@ -60,7 +110,7 @@ impl Root {
 
     /// Contents of a file, or `None` when it does not exist.
     pub fn read(&self, p: impl AsRef<Path>) -> Result<Option<Vec<u8>>, HostError> {
-        let full = self.path(&p)?;
+        let full = self.follow(&p)?;
         match fs::read(&full) {
             Ok(d) => Ok(Some(d)),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
@@ -77,6 +127,7 @@ impl Root {
                 uid: m.uid(),
                 gid: m.gid(),
                 is_dir: m.is_dir(),
+                is_symlink: m.file_type().is_symlink(),
             })),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(HostError::io("stat", &full, e)),
@@ -139,7 +190,7 @@ impl Root {
         p: impl AsRef<Path>,
         (secs, nanos): (i64, u32),
     ) -> Result<(), HostError> {
-        let full = self.path(&p)?;
+        let full = self.follow(&p)?;
         let t = if secs >= 0 {
             std::time::UNIX_EPOCH + std::time::Duration::new(secs as u64, nanos)
         } else {
@@ -153,9 +204,22 @@ impl Root {
             .map_err(|e| HostError::io("set mtime of", &full, e))
     }
 
+    /// Target of a symbolic link, as written in the link.
+    pub fn read_link(&self, p: impl AsRef<Path>) -> Result<PathBuf, HostError> {
+        let full = self.path(&p)?;
+        fs::read_link(&full).map_err(|e| HostError::io("readlink", &full, e))
+    }
+
+    /// Replace whatever is at `p` by a symbolic link to `target`.
+    pub fn make_symlink(&self, p: impl AsRef<Path>, target: &Path) -> Result<(), HostError> {
+        let full = self.path(&p)?;
+        self.remove_file(&p)?;
+        std::os::unix::fs::symlink(target, &full).map_err(|e| HostError::io("symlink", &full, e))
+    }
+
     /// Set permission bits.
     pub fn set_mode(&self, p: impl AsRef<Path>, mode: u32) -> Result<(), HostError> {
-        let full = self.path(&p)?;
+        let full = self.follow(&p)?;
         fs::set_permissions(&full, fs::Permissions::from_mode(mode))
             .map_err(|e| HostError::io("chmod", &full, e))
     }
@@ -230,6 +294,31 @@ mod tests {
             PathBuf::from("/tmp/x/etc/hosts")
         );
         assert!(r.path("/etc/../../shadow").is_err());
+    }
+
+    #[test]
+    fn offline_symlinks_resolve_inside_the_tree() {
+        let t = tempfile::tempdir().unwrap();
+        let host_side = tempfile::tempdir().unwrap();
+        std::fs::write(host_side.path().join("secret"), "machine file").unwrap();
+        std::fs::create_dir_all(t.path().join("etc/real")).unwrap();
+        std::fs::write(t.path().join("etc/real/hosts"), "tree file").unwrap();
+        // An absolute link in an image means "inside the image", never the build machine.
+        let abs = host_side.path().join("secret");
+        std::os::unix::fs::symlink(&abs, t.path().join("etc/escape")).unwrap();
+        std::os::unix::fs::symlink("/etc/real", t.path().join("etc/dir")).unwrap();
+        std::os::unix::fs::symlink("../../../../etc/real/hosts", t.path().join("etc/rel")).unwrap();
+        let r = Root::new(t.path());
+        assert!(
+            r.read("/etc/escape").unwrap().is_none(),
+            "did not read the machine's file"
+        );
+        assert_eq!(r.read("/etc/dir/hosts").unwrap().unwrap(), b"tree file");
+        assert_eq!(r.read("/etc/rel").unwrap().unwrap(), b"tree file");
+        assert_eq!(
+            r.path("/etc/dir/hosts").unwrap(),
+            t.path().join("etc/real/hosts")
+        );
     }
 
     #[test]
