@@ -73,6 +73,8 @@ pub struct Host {
     pub accounts: Accounts,
     /// Whether we are root (only then are owners enforced).
     pub privileged: bool,
+    /// Accounts already reported missing from an offline tree (each is said once).
+    missing_accounts: std::sync::Mutex<std::collections::BTreeSet<String>>,
 }
 
 impl Host {
@@ -84,6 +86,7 @@ impl Host {
             runner,
             accounts,
             privileged: nix::unistd::geteuid().is_root(),
+            missing_accounts: Default::default(),
         }
     }
 
@@ -102,9 +105,16 @@ impl Host {
         match self.accounts.ids(owner, group) {
             Ok(ids) => Ok(Some(ids)),
             Err(HostError::UnknownAccount { kind, name }) if !self.is_live() => {
-                tracing::warn!(
-                    "{kind} `{name}` does not exist in the offline tree; owner left as is"
-                );
+                let first = self
+                    .missing_accounts
+                    .lock()
+                    .map(|mut seen| seen.insert(format!("{kind} {name}")))
+                    .unwrap_or(false);
+                if first {
+                    tracing::warn!(
+                        "{kind} `{name}` does not exist in the offline tree; owner left as is"
+                    );
+                }
                 Ok(None)
             }
             Err(e) => Err(e),
