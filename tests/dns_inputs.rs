@@ -101,6 +101,12 @@ fn an_offline_root_plans_publication_without_sending_or_showing_the_secret() {
     t.write("/etc/firstboot/tsig.key", &format!("{SECRET}\n"));
     let o = t.fb(&["plan", "--profile", "standard", "--only", "dns"]);
     ok(&o);
+    assert!(
+        stderr(&o)
+            .contains("/etc/firstboot/tsig.key can be read by others (mode 0644); make it 0600"),
+        "{}",
+        stderr(&o)
+    );
     let out = stdout(&o);
     assert!(
         out.contains("action publish_records (example.test at 192.0.2.53): send 6 records to 192.0.2.53 (offline root: recorded, not run)"),

@@ -112,6 +112,14 @@ pub fn load_key(
         .ok_or_else(|| config(SECRET_KEY, format!("{secret_file} does not exist")))?;
     let secret = decode_secret(&data)
         .map_err(|reason| config(SECRET_KEY, format!("{secret_file} {reason}")))?;
+    if let Ok(Some(m)) = root.meta(secret_file) {
+        if m.mode & 0o077 != 0 {
+            tracing::warn!(
+                "{SECRET_KEY}: {secret_file} can be read by others (mode {:04o}); make it 0600",
+                m.mode
+            );
+        }
+    }
     Ok(TsigKey {
         name,
         algorithm,

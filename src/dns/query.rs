@@ -24,21 +24,25 @@ pub struct Answer {
 
 /// Ask `server` for the `rtype` records of `name`.
 pub fn query(server: IpAddr, name: &DName, rtype: RType) -> Result<Answer, DnsError> {
-    let (answer, aa) = ask(server, name, to_type(rtype))?;
-    let records = answer
-        .into_iter()
-        .filter_map(|(n, ttl, d)| (n == *name && d.rtype() == rtype).then_some((ttl, d)))
+    let m = ask(server, name, to_type(rtype))?;
+    let records = m
+        .answers
+        .iter()
+        .filter_map(|r| {
+            let (n, d) = (from_name(&r.name)?, from_rdata(&r.data)?);
+            (n == *name && d.rtype() == rtype).then_some((r.ttl, d))
+        })
         .collect();
     Ok(Answer {
         records,
-        nxdomain: aa.1,
-        authoritative: aa.0,
+        nxdomain: m.metadata.response_code == ResponseCode::NXDomain,
+        authoritative: m.metadata.authoritative,
     })
 }
 
-type Found = Vec<(DName, u32, Data)>;
-
-fn ask(server: IpAddr, name: &DName, rtype: RecordType) -> Result<(Found, (bool, bool)), DnsError> {
+/// One question to `server` (EDNS, recursion desired: it may be a resolver); an answer
+/// code other than NOERROR or NXDOMAIN is an error.
+fn ask(server: IpAddr, name: &DName, rtype: RecordType) -> Result<Message, DnsError> {
     let mut msg = Message::query();
     msg.metadata.recursion_desired = true;
     msg.add_query(Query::query(to_name(name)?, rtype));
@@ -46,23 +50,14 @@ fn ask(server: IpAddr, name: &DName, rtype: RecordType) -> Result<(Found, (bool,
     edns.set_max_payload(1232).set_version(0);
     msg.edns = Some(edns);
     let answer = exchange(server, &msg)?;
-    let nx = match answer.metadata.response_code {
-        ResponseCode::NoError => false,
-        ResponseCode::NXDomain => true,
-        rc => {
-            return Err(DnsError::Rcode {
-                server: server.to_string(),
-                rcode: rcode_name(rc),
-                what: format!("{rtype} {name}"),
-            })
-        }
-    };
-    let found = answer
-        .answers
-        .iter()
-        .filter_map(|r| Some((from_name(&r.name)?, r.ttl, from_rdata(&r.data)?)))
-        .collect();
-    Ok((found, (answer.metadata.authoritative, nx)))
+    match answer.metadata.response_code {
+        ResponseCode::NoError | ResponseCode::NXDomain => Ok(answer),
+        rc => Err(DnsError::Rcode {
+            server: server.to_string(),
+            rcode: rcode_name(rc),
+            what: format!("{rtype} {name}"),
+        }),
+    }
 }
 
 /// The first `nameserver` of the root's `/etc/resolv.conf`.
@@ -106,11 +101,7 @@ pub fn authoritative_server(resolver: IpAddr, zone: &DName) -> Result<IpAddr, Dn
 }
 
 fn ns_names(resolver: IpAddr, zone: &DName) -> Result<Vec<DName>, DnsError> {
-    let mut msg = Message::query();
-    msg.metadata.recursion_desired = true;
-    msg.add_query(Query::query(to_name(zone)?, RecordType::NS));
-    let answer = exchange(resolver, &msg)?;
-    Ok(answer
+    Ok(ask(resolver, zone, RecordType::NS)?
         .answers
         .iter()
         .filter_map(|r| match &r.data {
