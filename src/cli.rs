@@ -21,6 +21,7 @@ use std::path::PathBuf;
     firstboot plan --profile standard                what would change (diffs)\n  \
     firstboot run --profile advanced                 provision (as root)\n  \
     firstboot validate mail                          check a module now\n  \
+    firstboot records --diff                         DNS records to publish, against the name server\n  \
     firstboot rollback dns                           undo a module's last run\n  \
     firstboot --root /mnt/img run --profile standard  apply to an offline image tree\n\n\
     Config: /etc/firstboot/config.yaml (see `firstboot list`). Logs and backups: /var/log/firstboot."
