@@ -4,6 +4,15 @@
 use clap::Parser;
 
 fn main() {
+    // Output piped into `head` must end the process quietly, as for any Unix tool.
+    // SAFETY: restoring the default disposition of a signal is async-signal-safe, and
+    // nothing else runs yet.
+    unsafe {
+        let _ = nix::sys::signal::signal(
+            nix::sys::signal::Signal::SIGPIPE,
+            nix::sys::signal::SigHandler::SigDfl,
+        );
+    }
     let cli = firstboot::cli::Cli::parse();
     let verbosity = if cli.quiet { -1 } else { cli.verbose as i8 };
     let logs = firstboot::logging::init(verbosity);

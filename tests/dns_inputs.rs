@@ -41,8 +41,8 @@ fn a_secret_file_that_is_not_base64_is_named_and_not_shown() {
     );
     let out = refused(
         &t,
-        1,
-        &["dns.publish.tsig_secret_file: /etc/firstboot/tsig.key does not hold a base64 TSIG secret"],
+        2,
+        &["config.yaml:9: dns.publish.tsig_secret_file: /etc/firstboot/tsig.key does not hold a base64 TSIG secret"],
     );
     assert!(!out.contains("c2VjcmV0"), "secret shown:\n{out}");
 }
@@ -52,13 +52,13 @@ fn a_missing_or_empty_secret_file_is_named() {
     let t = Tree::new(&publish(""));
     refused(
         &t,
-        1,
-        &["dns.publish.tsig_secret_file: /etc/firstboot/tsig.key does not exist"],
+        2,
+        &["config.yaml:9: dns.publish.tsig_secret_file: /etc/firstboot/tsig.key does not exist"],
     );
     t.write("/etc/firstboot/tsig.key", "\n");
     refused(
         &t,
-        1,
+        2,
         &["dns.publish.tsig_secret_file: /etc/firstboot/tsig.key is empty"],
     );
 }
@@ -109,7 +109,7 @@ fn an_offline_root_plans_publication_without_sending_or_showing_the_secret() {
     );
     let out = stdout(&o);
     assert!(
-        out.contains("action publish_records (example.test at 192.0.2.53): send 6 records to 192.0.2.53 (offline root: recorded, not run)"),
+        out.contains("action publish_records (example.test at 192.0.2.53): send 6 records to 192.0.2.53; 1 pending until the file it is computed from exists (offline root: recorded, not run)"),
         "{out}"
     );
     let o = t.fb(&["run", "--profile", "standard", "--only", "dns"]);

@@ -39,7 +39,10 @@ fn default_algorithm() -> String {
 }
 
 fn invalid(e: DnsError) -> StepError {
-    StepError::Invalid(e.to_string())
+    match e {
+        DnsError::Config { key, reason } => StepError::Input { key, reason },
+        other => StepError::Invalid(other.to_string()),
+    }
 }
 
 struct Ready {
@@ -150,9 +153,16 @@ impl Step for PublishRecords {
     fn plan(&self, cx: &StepCx, _run: &mut RunState) -> Result<Planned, StepError> {
         let r = self.ready(cx)?;
         if !cx.host.is_live() {
+            let ready = r.records.iter().filter(|x| x.data().is_some()).count();
+            let pending = r.records.len() - ready;
+            let later = if pending > 0 {
+                format!("; {pending} pending until the file it is computed from exists")
+            } else {
+                String::new()
+            };
             return Ok(offline(
                 self.target(),
-                &format!("send {} records to {}", r.records.len(), r.server),
+                &format!("send {} to {}{later}", count(ready, "record"), r.server),
             ));
         }
         Ok(self.planned(&r, &self.compared(&r)?))

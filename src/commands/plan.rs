@@ -19,11 +19,12 @@ pub fn plan(cli: &Cli, sel: &Selection, force: bool, json: bool) -> Result<()> {
     } else {
         print!("{}", plan::render_text(&report));
     }
-    match report.modules.iter().find(|m| m.error.is_some()) {
-        Some(m) => Err(Error::Module {
-            module: m.id.clone(),
-            reason: format!("cannot be planned: {}", m.error.clone().unwrap_or_default()),
-        }),
+    match report
+        .modules
+        .iter()
+        .find_map(|m| m.failure.clone().map(|f| (m, f)))
+    {
+        Some((m, f)) => Err(f.into_error(&p, &m.id)),
         None => Ok(()),
     }
 }

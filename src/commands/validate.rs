@@ -2,7 +2,7 @@
 
 use crate::cli::{Cli, Selection};
 use crate::engine::checks::{CheckResult, CheckStatus};
-use crate::engine::module::{build, contexts};
+use crate::engine::module::build;
 use crate::engine::prepare;
 use crate::error::{Error, Result};
 use crate::state::State;
@@ -22,7 +22,7 @@ pub fn validate(cli: &Cli, modules: &[String], sel: &Selection, json: bool) -> R
     let fallback = state.profile.clone().or_else(|| Some("advanced".into()));
     let p = prepare(&opts, fallback.as_deref())?;
     let mut report = Vec::new();
-    let ctxs = contexts(&p.selected, &p.inputs.values).map_err(|e| Error::Module {
+    let ctxs = p.contexts().map_err(|e| Error::Module {
         module: "(outputs)".into(),
         reason: e,
     })?;

@@ -6,7 +6,6 @@ use super::decl::{compute_all, render, Publish};
 use super::name::DName;
 use super::record::Record;
 use super::{format, RECORDS_DIR};
-use crate::engine::module::contexts;
 use crate::engine::Prepared;
 use serde_json::Value;
 
@@ -48,7 +47,7 @@ pub fn module_records(p: &Prepared) -> Result<Vec<ModuleRecords>, String> {
         .ok_or("no domain configured")
         .and_then(|d| DName::parse(d).map_err(|_| "the domain is not a DNS name"))?;
     let mut out = Vec::new();
-    for (m, ctx) in contexts(&p.selected, &p.inputs.values)? {
+    for (m, ctx) in p.contexts()? {
         if m.manifest.records.is_empty() {
             continue;
         }

@@ -42,7 +42,9 @@ pub struct Options {
 pub struct Prepared {
     /// Modules and profiles.
     pub catalog: Catalog,
-    /// Selected modules, in run order.
+    /// The profile's modules, in run order (inputs and outputs are resolved for all).
+    pub profile_modules: Vec<Module>,
+    /// Selected modules (`--only`), in run order.
     pub selected: Vec<Module>,
     /// Profile name.
     pub profile: String,
@@ -54,6 +56,25 @@ pub struct Prepared {
     pub host: Host,
     /// Masks secrets.
     pub redactor: Redactor,
+    /// The config file's name and text, for input errors found later (by a step).
+    pub config: (String, Option<String>),
+}
+
+impl Prepared {
+    /// Each selected module with its template context (inputs plus earlier outputs).
+    pub fn contexts(&self) -> Result<Vec<(&Module, serde_json::Value)>, String> {
+        module::contexts(&self.profile_modules, &self.selected, &self.inputs.values)
+    }
+
+    /// An input error found after resolution (by a step), located in the config file.
+    pub fn input_error(&self, key: &str, reason: &str) -> Error {
+        let mut d = crate::diag::Diagnostics::default();
+        d.push(&self.config.0, key, reason);
+        if let Some(t) = &self.config.1 {
+            d.locate_in(&self.config.0, t);
+        }
+        Error::Input(d)
+    }
 }
 
 /// Load, select and resolve. Reads only; any problem is an input error (exit 2).
@@ -83,6 +104,7 @@ pub fn prepare(opts: &Options, fallback_profile: Option<&str>) -> Result<Prepare
         .filter(|m| prof.modules.contains(&m.id))
         .cloned()
         .collect();
+    let profile_modules = selected.clone();
     if !opts.only.is_empty() {
         for o in &opts.only {
             let m = catalog
@@ -112,7 +134,7 @@ pub fn prepare(opts: &Options, fallback_profile: Option<&str>) -> Result<Prepare
         }
     };
     let mut fill: Vec<String> = catalog.globals.keys().cloned().collect();
-    fill.extend(selected.iter().map(|m| m.name().to_string()));
+    fill.extend(profile_modules.iter().map(|m| m.name().to_string()));
     let profile_file = format!("embedded:profiles/{profile}.yaml");
     let inputs = resolve(
         &catalog.schema(),
@@ -129,11 +151,13 @@ pub fn prepare(opts: &Options, fallback_profile: Option<&str>) -> Result<Prepare
     let host = Host::new(root, Runner::new(opts.timeout, redactor.clone()));
     Ok(Prepared {
         catalog,
+        profile_modules,
         selected,
         profile,
         inputs,
         facts,
         host,
         redactor,
+        config: (config_file, config_text),
     })
 }

@@ -58,18 +58,22 @@ pub fn outputs(m: &Module, ctx: &Value) -> Result<Value, String> {
     Ok(Value::Object(out))
 }
 
-/// Each selected module with its template context (outputs depend only on inputs and
-/// earlier outputs, so they are known before anything runs).
+/// Each module of `selected` with its template context. Outputs are rendered for every
+/// module of `all` (the profile's) in order, so a module sees the same outputs of earlier
+/// modules whether or not they run this time (`--only`); they depend only on inputs.
 pub fn contexts<'a>(
-    modules: &'a [Module],
+    all: &[Module],
+    selected: &'a [Module],
     inputs: &Value,
 ) -> Result<Vec<(&'a Module, Value)>, String> {
     let mut outs = Map::new();
     let mut res = Vec::new();
-    for m in modules {
+    for m in all {
         let ctx = context(inputs, &outs);
         outs.insert(m.name().to_string(), outputs(m, &ctx)?);
-        res.push((m, ctx));
+        if let Some(sel) = selected.iter().find(|s| s.id == m.id) {
+            res.push((sel, ctx));
+        }
     }
     Ok(res)
 }

@@ -1,10 +1,10 @@
 //! `firstboot plan`: what a run would do, per module and step, with unified diffs.
 //! Reads only: nothing is written, not even a log.
 
-use super::module::{build, contexts};
+use super::module::build;
 use super::Prepared;
 use crate::state::State;
-use crate::steps::{Change, Planned, RunState, StepCx};
+use crate::steps::{Change, Planned, RunState, StepCx, StepError};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -22,6 +22,9 @@ pub struct ModulePlan {
     /// Why planning failed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// Why planning failed, typed (not in the JSON: `error` says it).
+    #[serde(skip)]
+    pub failure: Option<PlanError>,
 }
 
 /// The whole plan.
@@ -61,19 +64,63 @@ pub fn plan_steps(
     ctx: &serde_json::Value,
     last: &BTreeMap<String, String>,
     overwrite: bool,
-) -> Result<Vec<Planned>, String> {
-    let built = build(m, ctx)?;
+) -> Result<Vec<Planned>, PlanError> {
+    let built = build(m, ctx).map_err(PlanError::Other)?;
     let cx = step_cx(p, m, ctx, last, overwrite);
     let mut run = RunState::default();
     built
         .steps
         .iter()
         .map(|s| {
-            s.step()
-                .plan(&cx, &mut run)
-                .map_err(|e| format!("{}: {}", s.step().target(), p.redactor.mask(&e.to_string())))
+            s.step().plan(&cx, &mut run).map_err(|e| match e {
+                StepError::Input { key, reason } => PlanError::Input {
+                    key,
+                    reason: p.redactor.mask(&reason),
+                },
+                e => PlanError::Other(format!(
+                    "{}: {}",
+                    s.step().target(),
+                    p.redactor.mask(&e.to_string())
+                )),
+            })
         })
         .collect()
+}
+
+/// Why a module could not be planned.
+#[derive(Debug, Clone)]
+pub enum PlanError {
+    /// A config input is unusable (exit 2: nothing changed).
+    Input {
+        /// Config key.
+        key: String,
+        /// Why.
+        reason: String,
+    },
+    /// Anything else (a broken template, an unreachable host...).
+    Other(String),
+}
+
+impl std::fmt::Display for PlanError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PlanError::Input { key, reason } => write!(f, "{key}: {reason}"),
+            PlanError::Other(m) => f.write_str(m),
+        }
+    }
+}
+
+impl PlanError {
+    /// The engine error: an input error for bad inputs, a module failure otherwise.
+    pub fn into_error(self, p: &Prepared, module: &str) -> crate::error::Error {
+        match self {
+            PlanError::Input { key, reason } => p.input_error(&key, &reason),
+            PlanError::Other(m) => crate::error::Error::Module {
+                module: module.to_string(),
+                reason: format!("cannot be planned: {m}"),
+            },
+        }
+    }
 }
 
 /// Plan every selected module.
@@ -84,19 +131,21 @@ pub fn plan(
     overwrite: bool,
 ) -> Result<PlanReport, String> {
     let mut modules = Vec::new();
-    for (m, ctx) in contexts(&p.selected, &p.inputs.values)? {
+    for (m, ctx) in p.contexts()? {
         let skip = !force && state.done_on(&m.id, &p.facts.instance_id);
         let (status, steps, error) = match plan_steps(p, m, &ctx, &state.managed(&m.id), overwrite)
         {
             Ok(s) => (if skip { "skip" } else { "run" }, s, None),
             Err(e) => ("error", Vec::new(), Some(e)),
         };
+        let (error, failure) = (error.as_ref().map(ToString::to_string), error);
         modules.push(ModulePlan {
             id: m.id.clone(),
             name: m.name().to_string(),
             status: status.into(),
             steps,
             error,
+            failure,
         });
     }
     Ok(PlanReport {

@@ -2,7 +2,7 @@
 //! stop if a managed file drifted, mark it in flight, apply its steps with backups, run
 //! its checks, and roll it back (exit 1) when a step or check fails.
 
-use super::module::{build, contexts};
+use super::module::build;
 use super::plan::{plan_steps, step_cx};
 use super::Prepared;
 use crate::backup::{self, Backup};
@@ -116,7 +116,7 @@ pub fn run(p: &Prepared, opts: RunOpts, rep: &mut dyn Reporter) -> Result<String
     }
     state.profile = Some(p.profile.clone());
     let mut failpoint = Failpoint::from_env();
-    let ctxs = contexts(&p.selected, &p.inputs.values).map_err(|e| Error::Module {
+    let ctxs = p.contexts().map_err(|e| Error::Module {
         module: "(outputs)".into(),
         reason: e,
     })?;
@@ -138,8 +138,8 @@ pub fn run(p: &Prepared, opts: RunOpts, rep: &mut dyn Reporter) -> Result<String
             module: m.id.clone(),
             reason,
         };
-        let plans = plan_steps(p, m, &ctx, &last, opts.overwrite)
-            .map_err(|e| fail(format!("cannot be planned: {e}")))?;
+        let plans =
+            plan_steps(p, m, &ctx, &last, opts.overwrite).map_err(|e| e.into_error(p, &m.id))?;
         let drifted: Vec<&str> = plans
             .iter()
             .filter(|s| matches!(s.change, Change::Drift { .. }))

@@ -32,6 +32,15 @@ pub enum StepError {
     /// The step's declaration is unusable with these inputs.
     #[error("{0}")]
     Invalid(String),
+    /// A config input turned out unusable once the step looked at it (a secret file that
+    /// holds no secret...): an input error, reported against the config key.
+    #[error("{key}: {reason}")]
+    Input {
+        /// The config key, e.g. `dns.publish.tsig_secret_file`.
+        key: String,
+        /// Why (never the secret itself).
+        reason: String,
+    },
 }
 
 /// What a step would do (plan) or did (apply).

@@ -180,7 +180,7 @@ scenario_dns_publish_wrong_key() {
   _dns_config "not base64!"
   rc=0
   out=$(e2e_exec mail -- firstboot run --profile standard --only dns 2>&1) || rc=$?
-  e2e_assert_eq 1 "$rc" "exit status with a malformed secret"
+  e2e_assert_eq 2 "$rc" "exit status with a malformed secret (an input error: nothing changed)"
   e2e_assert_contains "$out" "dns.publish.tsig_secret_file: /etc/firstboot/tsig.key does not hold a base64 TSIG secret" \
     "malformed secret error"
   [[ "$out" != *"not base64!"* ]] || e2e_fail "the secret file's contents were shown: $out"
