@@ -4,7 +4,7 @@
 //! their strings are rendered with the run's inputs.
 
 use crate::inputs::InputDecl;
-use crate::render::{render_str, RenderError};
+use crate::render::{render_in, Ctx, RenderError};
 use indexmap::IndexMap;
 use serde::{de::Error as _, Deserialize, Deserializer};
 use serde_json::{Map, Value};
@@ -109,20 +109,21 @@ fn collect_templates(v: &Value, out: &mut Vec<String>) {
 
 /// Render every string leaf of `v` as a Tera template.
 pub fn render_strings(v: &Value, ctx: &Value) -> Result<Value, RenderError> {
-    Ok(match v {
-        Value::String(s) => Value::String(render_str(s, ctx)?),
-        Value::Array(a) => Value::Array(
-            a.iter()
-                .map(|x| render_strings(x, ctx))
-                .collect::<Result<_, _>>()?,
-        ),
-        Value::Object(m) => Value::Object(
-            m.iter()
-                .map(|(k, x)| Ok((k.clone(), render_strings(x, ctx)?)))
-                .collect::<Result<_, RenderError>>()?,
-        ),
-        other => other.clone(),
-    })
+    fn walk(v: &Value, ctx: &Ctx) -> Result<Value, RenderError> {
+        Ok(match v {
+            Value::String(s) => Value::String(render_in(s, ctx)?),
+            Value::Array(a) => {
+                Value::Array(a.iter().map(|x| walk(x, ctx)).collect::<Result<_, _>>()?)
+            }
+            Value::Object(m) => Value::Object(
+                m.iter()
+                    .map(|(k, x)| Ok((k.clone(), walk(x, ctx)?)))
+                    .collect::<Result<_, RenderError>>()?,
+            ),
+            other => other.clone(),
+        })
+    }
+    walk(v, &Ctx::new(ctx)?)
 }
 
 /// A module: its id, order, manifest and templates.

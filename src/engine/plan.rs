@@ -1,7 +1,7 @@
 //! `firstboot plan`: what a run would do, per module and step, with unified diffs.
 //! Reads only: nothing is written, not even a log.
 
-use super::module::build;
+use super::module::{build, Built};
 use super::Prepared;
 use crate::state::State;
 use crate::steps::{Change, Planned, RunState, StepCx, StepError};
@@ -66,6 +66,18 @@ pub fn plan_steps(
     overwrite: bool,
 ) -> Result<Vec<Planned>, PlanError> {
     let built = build(m, ctx).map_err(PlanError::Other)?;
+    plan_built(p, m, &built, ctx, last, overwrite)
+}
+
+/// Plan a module's already built steps (see [`plan_steps`]).
+pub fn plan_built(
+    p: &Prepared,
+    m: &crate::manifest::Module,
+    built: &Built,
+    ctx: &serde_json::Value,
+    last: &BTreeMap<String, String>,
+    overwrite: bool,
+) -> Result<Vec<Planned>, PlanError> {
     let cx = step_cx(p, m, ctx, last, overwrite);
     let mut run = RunState::default();
     built

@@ -2,8 +2,8 @@
 //! stop if a managed file drifted, mark it in flight, apply its steps with backups, run
 //! its checks, and roll it back (exit 1) when a step or check fails.
 
-use super::module::build;
-use super::plan::{plan_steps, step_cx};
+use super::module::{build, Built};
+use super::plan::{plan_built, step_cx};
 use super::Prepared;
 use crate::backup::{self, Backup};
 use crate::error::{Error, Result};
@@ -138,8 +138,9 @@ pub fn run(p: &Prepared, opts: RunOpts, rep: &mut dyn Reporter) -> Result<String
             module: m.id.clone(),
             reason,
         };
-        let plans =
-            plan_steps(p, m, &ctx, &last, opts.overwrite).map_err(|e| e.into_error(p, &m.id))?;
+        let built = build(m, &ctx).map_err(|e| fail(format!("cannot be planned: {e}")))?;
+        let plans = plan_built(p, m, &built, &ctx, &last, opts.overwrite)
+            .map_err(|e| e.into_error(p, &m.id))?;
         let drifted: Vec<&str> = plans
             .iter()
             .filter(|s| matches!(s.change, Change::Drift { .. }))
@@ -176,6 +177,7 @@ pub fn run(p: &Prepared, opts: RunOpts, rep: &mut dyn Reporter) -> Result<String
         match apply_module(
             p,
             m,
+            &built,
             &ctx,
             &last,
             opts.overwrite,
@@ -220,6 +222,7 @@ pub fn run(p: &Prepared, opts: RunOpts, rep: &mut dyn Reporter) -> Result<String
 fn apply_module(
     p: &Prepared,
     m: &Module,
+    built: &Built,
     ctx: &serde_json::Value,
     last: &BTreeMap<String, String>,
     overwrite: bool,
@@ -227,7 +230,6 @@ fn apply_module(
     rep: &mut dyn Reporter,
     failpoint: &mut Failpoint,
 ) -> std::result::Result<BTreeMap<String, String>, String> {
-    let built = build(m, ctx)?;
     let cx = step_cx(p, m, ctx, last, overwrite);
     let mut run = RunState::default();
     for s in &built.steps {
