@@ -84,7 +84,7 @@ pub fn after_run(p: &Prepared) -> Option<String> {
         match &m.publish_server {
             Some(s) if !published.is_empty() && p.host.is_live() => {
                 out.push_str(&format!(
-                    "{}: published by TSIG-signed update to {s}:\n",
+                    "{}: published at {s} (sent by TSIG-signed update only where the zone differed):\n",
                     m.id
                 ));
                 let width = published
