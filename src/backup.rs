@@ -195,6 +195,25 @@ impl Backup {
         self.save()
     }
 
+    /// Create the missing directories above `path` (outermost first), each recorded
+    /// before it is made, so a rollback removes them after what was put inside.
+    pub fn create_parents(
+        &mut self,
+        path: &str,
+        mode: u32,
+        owner: Option<(u32, u32)>,
+    ) -> Result<(), HostError> {
+        let root = self.root.clone();
+        for dir in root.missing_parents(path)? {
+            self.record_dir_created(&dir.to_string_lossy())?;
+            root.create_dir(&dir, mode)?;
+            if let Some((u, g)) = owner {
+                root.set_owner(&dir, u, g)?;
+            }
+        }
+        Ok(())
+    }
+
     /// Record that firstboot is about to create directory `path`.
     pub fn record_dir_created(&mut self, path: &str) -> Result<(), HostError> {
         self.manifest.entries.push(Entry::DirCreated {

@@ -123,13 +123,7 @@ impl Step for DkimKey {
         let bits = self.bits()?;
         let (ids, _) = self.ids(cx)?;
         let root = &cx.host.root;
-        for dir in root.missing_parents(&self.path)? {
-            backup.record_dir_created(&dir.to_string_lossy())?;
-            root.create_dir(&dir, 0o750)?;
-            if let Some((u, g)) = ids {
-                root.set_owner(&dir, u, g)?;
-            }
-        }
+        backup.create_parents(&self.path, 0o750, ids)?;
         let key = rsa::PrivateKey::new(&mut getrandom::SysRng, bits)
             .map_err(|e| invalid(format!("cannot generate a {bits}-bit RSA key: {e}")))?;
         let pem = key

@@ -79,10 +79,7 @@ impl Step for DirectoryStep {
         let root = &cx.host.root;
         let ids = cx.host.owner_ids(&self.owner, &self.group)?;
         if root.meta(&self.path)?.is_none() {
-            for dir in root.missing_parents(&self.path)? {
-                backup.record_dir_created(&dir.to_string_lossy())?;
-                root.create_dir(&dir, 0o755)?;
-            }
+            backup.create_parents(&self.path, 0o755, None)?;
             backup.record_dir_created(&self.path)?;
             root.create_dir(&self.path, self.mode.0)?;
         } else {

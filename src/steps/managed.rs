@@ -145,10 +145,7 @@ pub fn apply(
         Change::Create { .. } | Change::Update { .. } => {}
     }
     // Parents first: rollback works in reverse, removing the file before its directories.
-    for dir in root.missing_parents(w.path)? {
-        backup.record_dir_created(&dir.to_string_lossy())?;
-        root.create_dir(&dir, 0o755)?;
-    }
+    backup.create_parents(w.path, 0o755, None)?;
     backup.record_file(w.path)?;
     let ids = cx.host.owner_ids(w.owner.0, w.owner.1)?;
     if root.read(w.path)?.as_deref() != Some(&w.content[..]) {
