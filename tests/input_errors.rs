@@ -140,3 +140,18 @@ fn broken_manifests_are_reported_with_file_and_key() {
         assert!(err.contains(e), "expected {e:?} in:\n{err}");
     }
 }
+
+#[test]
+fn a_root_that_is_not_a_directory_is_a_usage_error() {
+    let t = Tree::new(CONFIG);
+    let missing = t.path("/no/such/dir");
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_firstboot"))
+        .arg("--root")
+        .arg(&missing)
+        .args(["run", "--profile", "standard"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("is not a directory"), "{}", stderr(&o));
+    assert!(!missing.exists());
+}

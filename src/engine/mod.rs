@@ -79,6 +79,12 @@ impl Prepared {
 
 /// Load, select and resolve. Reads only; any problem is an input error (exit 2).
 pub fn prepare(opts: &Options, fallback_profile: Option<&str>) -> Result<Prepared> {
+    if !opts.root.is_dir() {
+        return Err(Error::Usage(format!(
+            "--root {} is not a directory (create it first, or give the image's root)",
+            opts.root.display()
+        )));
+    }
     let root = Root::new(&opts.root);
     let mut dirs = Vec::new();
     let md = root.path(MODULES_D)?;
