@@ -170,7 +170,14 @@ fn parse_module(raw: RawModule, diags: &mut Diagnostics) -> Option<Module> {
     for (k, r) in problems {
         diags.push(&file, &k, r);
     }
-    let templates = match Templates::new(&raw.templates) {
+    // Embedded templates are parsed when first rendered (the test suite parses them all);
+    // a module from a directory is parsed now, so its mistakes surface before a run.
+    let parsed = if raw.source.starts_with("embedded:") {
+        Ok(Templates::lazy(&raw.templates))
+    } else {
+        Templates::new(&raw.templates)
+    };
+    let templates = match parsed {
         Ok(t) => Some(t),
         Err(e) => {
             diags.push(&file, "templates", e.to_string());

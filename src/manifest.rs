@@ -84,6 +84,19 @@ impl Decl {
         render_strings(&self.body, ctx)
     }
 
+    /// [`Decl::rendered`] with an already converted context.
+    pub fn rendered_in(&self, ctx: &Ctx) -> Result<Value, RenderError> {
+        render_strings_in(&self.body, ctx)
+    }
+
+    /// [`Decl::enabled`] with an already converted context.
+    pub fn enabled_in(&self, ctx: &Ctx) -> Result<bool, RenderError> {
+        match &self.when {
+            None => Ok(true),
+            Some(expr) => crate::render::eval_bool_in(expr, ctx),
+        }
+    }
+
     /// Template file names this declaration refers to (`template:` keys).
     pub fn templates(&self) -> Vec<String> {
         let mut out = Vec::new();
@@ -109,6 +122,11 @@ fn collect_templates(v: &Value, out: &mut Vec<String>) {
 
 /// Render every string leaf of `v` as a Tera template.
 pub fn render_strings(v: &Value, ctx: &Value) -> Result<Value, RenderError> {
+    render_strings_in(v, &Ctx::new(ctx)?)
+}
+
+/// [`render_strings`] with an already converted context.
+pub fn render_strings_in(v: &Value, ctx: &Ctx) -> Result<Value, RenderError> {
     fn walk(v: &Value, ctx: &Ctx) -> Result<Value, RenderError> {
         Ok(match v {
             Value::String(s) => Value::String(render_in(s, ctx)?),
@@ -123,7 +141,7 @@ pub fn render_strings(v: &Value, ctx: &Value) -> Result<Value, RenderError> {
             other => other.clone(),
         })
     }
-    walk(v, &Ctx::new(ctx)?)
+    walk(v, ctx)
 }
 
 /// A module: its id, order, manifest and templates.

@@ -35,31 +35,66 @@ fn context(ctx: &Value, name: &str) -> Result<Context, RenderError> {
 /// A set of named templates (one module's `templates/` directory).
 #[derive(Debug, Clone)]
 pub struct Templates {
-    tera: Tera,
+    raw: std::collections::BTreeMap<String, String>,
+    tera: std::cell::RefCell<Tera>,
 }
 
 impl Templates {
-    /// Parse all templates; the first broken one is reported by name.
-    pub fn new(templates: &[(String, String)]) -> Result<Self, RenderError> {
+    /// Keep templates to be parsed on first use (the embedded modules: the test suite
+    /// parses every one of them, so a run pays only for what it renders).
+    pub fn lazy(templates: &[(String, String)]) -> Self {
         let mut tera = Tera::default();
         tera.autoescape_on(vec![]);
-        for (name, text) in templates {
-            tera.add_raw_template(name, text).map_err(|e| RenderError {
-                template: name.clone(),
-                message: chain(&e),
-            })?;
+        Templates {
+            raw: templates.iter().cloned().collect(),
+            tera: std::cell::RefCell::new(tera),
         }
-        Ok(Templates { tera })
+    }
+
+    /// Parse all templates now; the first broken one is reported by name.
+    pub fn new(templates: &[(String, String)]) -> Result<Self, RenderError> {
+        let t = Self::lazy(templates);
+        t.check()?;
+        Ok(t)
+    }
+
+    /// Parse every template not parsed yet (reports the first broken one by name).
+    pub fn check(&self) -> Result<(), RenderError> {
+        self.raw.keys().try_for_each(|n| self.parse(n))
+    }
+
+    fn parse(&self, name: &str) -> Result<(), RenderError> {
+        let Some(text) = self.raw.get(name) else {
+            return Err(RenderError {
+                template: name.to_string(),
+                message: "no such template".into(),
+            });
+        };
+        let mut tera = self.tera.borrow_mut();
+        if !is_template(text) || tera.get_template_names().any(|n| n == name) {
+            return Ok(());
+        }
+        tera.add_raw_template(name, text).map_err(|e| RenderError {
+            template: name.to_string(),
+            message: chain(&e),
+        })
     }
 
     /// Whether a template of that name exists.
     pub fn has(&self, name: &str) -> bool {
-        self.tera.get_template_names().any(|n| n == name)
+        self.raw.contains_key(name)
     }
 
-    /// Render one template with `ctx` (a JSON object).
+    /// Render one template with `ctx` (a JSON object); text without Tera syntax is
+    /// returned as it is.
     pub fn render(&self, name: &str, ctx: &Value) -> Result<String, RenderError> {
+        self.parse(name)?;
+        match self.raw.get(name) {
+            Some(text) if !is_template(text) => return Ok(text.clone()),
+            _ => {}
+        }
         self.tera
+            .borrow()
             .render(name, &context(ctx, name)?)
             .map_err(|e| RenderError {
                 template: name.to_string(),
@@ -101,7 +136,7 @@ impl Ctx {
 
 /// Whether `text` holds Tera syntax (otherwise it renders to itself).
 pub fn is_template(text: &str) -> bool {
-    text.contains("{{") || text.contains("{%")
+    text.contains("{{") || text.contains("{%") || text.contains("{#")
 }
 
 /// Render a one-off template string (manifest values such as paths and defaults).
@@ -263,15 +298,19 @@ pub fn render_in(text: &str, ctx: &Ctx) -> Result<String, RenderError> {
 
 /// Evaluate a Tera expression (`mail.mode == "full"`) as a condition.
 pub fn eval_bool(expr: &str, ctx: &Value) -> Result<bool, RenderError> {
-    if let Some(b) = Ctx::new(ctx).ok().and_then(|c| fast_bool(expr, &c)) {
+    eval_bool_in(expr, &Ctx::new(ctx)?)
+}
+
+/// [`eval_bool`] with an already converted context.
+pub fn eval_bool_in(expr: &str, ctx: &Ctx) -> Result<bool, RenderError> {
+    if let Some(b) = fast_bool(expr, ctx) {
         return Ok(b);
     }
-    let out = render_str(&format!("{{% if {expr} %}}yes{{% endif %}}"), ctx).map_err(|e| {
-        RenderError {
+    let out =
+        render_in(&format!("{{% if {expr} %}}yes{{% endif %}}"), ctx).map_err(|e| RenderError {
             template: format!("condition `{expr}`"),
             message: e.message,
-        }
-    })?;
+        })?;
     Ok(out == "yes")
 }
 

@@ -33,6 +33,11 @@ fn shipped_modules_and_profiles_load_and_are_documented() {
         ["7-ssl_config", "8-dns_config", "9-mail_config"]
     );
     assert_eq!(cat.profiles["advanced"].modules.len(), 4);
+    for m in &cat.modules {
+        m.templates
+            .check()
+            .unwrap_or_else(|e| panic!("{}: {e}", m.id));
+    }
     let mut missing = Vec::new();
     all_described("", &cat.schema(), &mut missing);
     assert!(

@@ -21,5 +21,8 @@ pub fn run(cli: &Cli, sel: &Selection, force: bool, overwrite: bool, logs: &Logs
     if let (false, Some(dns)) = (cli.quiet, crate::dns::summary::after_run(&p)) {
         print!("{dns}");
     }
+    // The process ends now: freeing the catalog, templates and inputs piece by piece
+    // is a measurable share of a no-op run and releases nothing the OS would not.
+    std::mem::forget(p);
     Ok(())
 }

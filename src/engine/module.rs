@@ -2,8 +2,8 @@
 //! earlier modules' outputs, and typed into steps and checks.
 
 use super::checks::CheckKind;
-use crate::manifest::{render_strings, Module};
-use crate::render::render_str;
+use crate::manifest::Module;
+use crate::render::{render_in, Ctx};
 use crate::steps::StepKind;
 use serde_json::{Map, Value};
 
@@ -26,22 +26,23 @@ pub fn context(inputs: &Value, outputs: &Map<String, Value>) -> Value {
 
 /// Render and type a module's steps and checks; the error names the declaration.
 pub fn build(m: &Module, ctx: &Value) -> Result<Built, String> {
+    let ctx = Ctx::new(ctx).map_err(|e| format!("{}: {e}", m.manifest_path()))?;
     let mut steps = Vec::new();
     for (i, d) in m.manifest.steps.iter().enumerate() {
         let at = || format!("{}: steps[{i}] ({})", m.manifest_path(), d.kind);
-        if !d.enabled(ctx).map_err(|e| format!("{}: {e}", at()))? {
+        if !d.enabled_in(&ctx).map_err(|e| format!("{}: {e}", at()))? {
             continue;
         }
-        let body = d.rendered(ctx).map_err(|e| format!("{}: {e}", at()))?;
+        let body = d.rendered_in(&ctx).map_err(|e| format!("{}: {e}", at()))?;
         steps.push(StepKind::from_body(&body).map_err(|e| format!("{}: {e}", at()))?);
     }
     let mut checks = Vec::new();
     for (i, d) in m.manifest.checks.iter().enumerate() {
         let at = || format!("{}: checks[{i}] ({})", m.manifest_path(), d.kind);
-        if !d.enabled(ctx).map_err(|e| format!("{}: {e}", at()))? {
+        if !d.enabled_in(&ctx).map_err(|e| format!("{}: {e}", at()))? {
             continue;
         }
-        let body = render_strings(&d.body, ctx).map_err(|e| format!("{}: {e}", at()))?;
+        let body = d.rendered_in(&ctx).map_err(|e| format!("{}: {e}", at()))?;
         checks.push(serde_json::from_value(body).map_err(|e| format!("{}: {e}", at()))?);
     }
     Ok(Built { steps, checks })
@@ -50,9 +51,12 @@ pub fn build(m: &Module, ctx: &Value) -> Result<Built, String> {
 /// A module's outputs, rendered.
 pub fn outputs(m: &Module, ctx: &Value) -> Result<Value, String> {
     let mut out = Map::new();
+    if m.manifest.outputs.is_empty() {
+        return Ok(Value::Object(out));
+    }
+    let c = Ctx::new(ctx).map_err(|e| format!("{}: {e}", m.manifest_path()))?;
     for (k, t) in &m.manifest.outputs {
-        let v =
-            render_str(t, ctx).map_err(|e| format!("{}: outputs.{k}: {e}", m.manifest_path()))?;
+        let v = render_in(t, &c).map_err(|e| format!("{}: outputs.{k}: {e}", m.manifest_path()))?;
         out.insert(k.clone(), Value::String(v));
     }
     Ok(Value::Object(out))
