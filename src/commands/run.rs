@@ -18,8 +18,10 @@ pub fn run(cli: &Cli, sel: &Selection, force: bool, overwrite: bool, logs: &Logs
     let mut rep = crate::report::for_stdout(cli.quiet);
     let run_id = crate::engine::run::run(&p, RunOpts { force, overwrite }, rep.as_mut())?;
     rep.note(&format!("run {run_id} finished"));
-    if let (false, Some(dns)) = (cli.quiet, crate::dns::summary::after_run(&p)) {
-        print!("{dns}");
+    if !cli.quiet {
+        if let Some(dns) = crate::dns::summary::after_run(&p) {
+            print!("{dns}");
+        }
     }
     // The process ends now: freeing the catalog, templates and inputs piece by piece
     // is a measurable share of a no-op run and releases nothing the OS would not.

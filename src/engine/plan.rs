@@ -66,10 +66,11 @@ pub fn plan_steps(
     overwrite: bool,
 ) -> Result<Vec<Planned>, PlanError> {
     let built = build(m, ctx).map_err(PlanError::Other)?;
-    plan_built(p, m, &built, ctx, last, overwrite)
+    plan_built(p, m, &built, ctx, last, overwrite).map(|(steps, _)| steps)
 }
 
-/// Plan a module's already built steps (see [`plan_steps`]).
+/// Plan a module's already built steps (see [`plan_steps`]); also returns the managed
+/// hashes the plan recorded.
 pub fn plan_built(
     p: &Prepared,
     m: &crate::manifest::Module,
@@ -77,10 +78,10 @@ pub fn plan_built(
     ctx: &serde_json::Value,
     last: &BTreeMap<String, String>,
     overwrite: bool,
-) -> Result<Vec<Planned>, PlanError> {
+) -> Result<(Vec<Planned>, BTreeMap<String, String>), PlanError> {
     let cx = step_cx(p, m, ctx, last, overwrite);
     let mut run = RunState::default();
-    built
+    let steps = built
         .steps
         .iter()
         .map(|s| {
@@ -96,7 +97,8 @@ pub fn plan_built(
                 )),
             })
         })
-        .collect()
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((steps, run.managed))
 }
 
 /// Why a module could not be planned.

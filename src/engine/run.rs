@@ -12,7 +12,7 @@ use crate::journal;
 use crate::manifest::Module;
 use crate::report::Reporter;
 use crate::state::{ModuleState, Outcome, State};
-use crate::steps::{Change, RunState};
+use crate::steps::{Change, Planned, RunState};
 use std::collections::BTreeMap;
 
 /// Run-time switches.
@@ -139,7 +139,7 @@ pub fn run(p: &Prepared, opts: RunOpts, rep: &mut dyn Reporter) -> Result<String
             reason,
         };
         let built = build(m, &ctx).map_err(|e| fail(format!("cannot be planned: {e}")))?;
-        let plans = plan_built(p, m, &built, &ctx, &last, opts.overwrite)
+        let (plans, planned_managed) = plan_built(p, m, &built, &ctx, &last, opts.overwrite)
             .map_err(|e| e.into_error(p, &m.id))?;
         let drifted: Vec<&str> = plans
             .iter()
@@ -178,6 +178,7 @@ pub fn run(p: &Prepared, opts: RunOpts, rep: &mut dyn Reporter) -> Result<String
             p,
             m,
             &built,
+            (&plans, planned_managed),
             &ctx,
             &last,
             opts.overwrite,
@@ -223,6 +224,7 @@ fn apply_module(
     p: &Prepared,
     m: &Module,
     built: &Built,
+    (plans, planned_managed): (&[Planned], BTreeMap<String, String>),
     ctx: &serde_json::Value,
     last: &BTreeMap<String, String>,
     overwrite: bool,
@@ -231,9 +233,19 @@ fn apply_module(
     failpoint: &mut Failpoint,
 ) -> std::result::Result<BTreeMap<String, String>, String> {
     let cx = step_cx(p, m, ctx, last, overwrite);
-    let mut run = RunState::default();
-    for s in &built.steps {
+    // Steps the plan found with nothing to do are not re-planned by `apply` (the plan
+    // was made a moment ago, with the same inputs); their managed hashes come from it.
+    let mut run = RunState {
+        managed: planned_managed,
+        ..RunState::default()
+    };
+    for (s, planned) in built.steps.iter().zip(plans) {
         let step = s.step();
+        if matches!(planned.change, Change::None | Change::Skipped) {
+            tracing::info!("{}: {}", planned.target, planned.summary);
+            rep.step(planned);
+            continue;
+        }
         let done = step.apply(&cx, &mut run, backup).map_err(|e| {
             format!(
                 "step `{}` failed: {}",
