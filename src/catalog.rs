@@ -154,7 +154,12 @@ fn parse_module(raw: RawModule, diags: &mut Diagnostics) -> Option<Module> {
         );
         return None;
     };
-    let mut manifest: Manifest = match crate::yaml::parse(&raw.manifest) {
+    let parsed = if raw.source.starts_with("embedded:") {
+        crate::embedded::parse(&format!("modules/{}/module.yaml", raw.id), &raw.manifest)
+    } else {
+        crate::yaml::parse(&raw.manifest)
+    };
+    let mut manifest: Manifest = match parsed {
         Ok(m) => m,
         Err(e) => {
             diags.0.push(yaml_diag(&file, e));
@@ -241,7 +246,7 @@ impl Catalog {
         let globals = MODULES
             .get_file("global.yaml")
             .and_then(|f| f.contents_utf8())
-            .map(crate::yaml::parse::<GlobalFile>)
+            .map(|t| crate::embedded::parse::<GlobalFile>("modules/global.yaml", t))
             .unwrap_or_else(|| {
                 Err(crate::yaml::YamlError {
                     line: None,
@@ -297,7 +302,9 @@ impl Catalog {
                 .to_string_lossy()
                 .into_owned();
             let file = format!("embedded:profiles/{}", f.path().display());
-            match crate::yaml::parse::<Profile>(f.contents_utf8().unwrap_or_default()) {
+            let text = f.contents_utf8().unwrap_or_default();
+            let path = format!("profiles/{}", f.path().display());
+            match crate::embedded::parse::<Profile>(&path, text) {
                 Err(e) => diags.0.push(yaml_diag(&file, e)),
                 Ok(mut p) => {
                     for (i, m) in p.modules.iter_mut().enumerate() {

@@ -13,6 +13,7 @@ pub mod commands;
 pub mod diag;
 pub mod digest;
 pub mod dns;
+pub mod embedded;
 pub mod engine;
 pub mod error;
 pub mod facts;
