@@ -27,6 +27,7 @@ mod tests {
     /// A document with map order kept (input defaults may refer to earlier inputs).
     #[derive(Debug, serde::Deserialize)]
     #[serde(untagged)]
+    #[allow(dead_code)] // the fields are compared through the Debug form
     enum Ordered {
         Map(IndexMap<String, Ordered>),
         List(Vec<Ordered>),
