@@ -151,6 +151,12 @@ fn run_killed_between_two_writes_is_rolled_back_by_the_next_invocation() {
     );
     assert_eq!(t.read("/etc/hosts"), HOSTS, "second write never happened");
     assert!(t.exists("/var/lib/firstboot/inflight.json"));
+    let plan = t.fb(&["plan", "--profile", "standard"]);
+    assert!(
+        stderr(&plan).contains("was killed in module 8-dns_config"),
+        "plan warns: {}",
+        stderr(&plan)
+    );
     let next = t.fb(&["run", "--profile", "standard", "--only", "ssl"]);
     ok(&next);
     assert!(

@@ -9,6 +9,12 @@ use crate::state::State;
 pub fn plan(cli: &Cli, sel: &Selection, force: bool, json: bool) -> Result<()> {
     let state_root = crate::host::Root::new(&cli.root);
     let state = State::load(&state_root)?;
+    if let Some(f) = crate::journal::pending(&state_root)? {
+        eprintln!(
+            "note: run {} was killed in module {}; the next `firstboot run` rolls that module back first, so this plan shows its files half-changed",
+            f.run_id, f.module
+        );
+    }
     let p = prepare(&super::options(cli, Some(sel)), state.profile.as_deref())?;
     let report = plan::plan(&p, &state, force, false).map_err(|e| Error::Module {
         module: "(outputs)".into(),
