@@ -120,3 +120,19 @@ fn an_offline_root_plans_publication_without_sending_or_showing_the_secret() {
         "{logs}"
     );
 }
+
+#[test]
+fn a_bad_secret_found_after_an_earlier_module_changed_things_is_not_called_harmless() {
+    // 7-ssl_config runs first and writes its certificate; the secret problem found while
+    // planning 8-dns_config then cannot claim "nothing changed" (exit 2): it exits 1.
+    let t = Tree::new(&publish(""));
+    t.write("/etc/firstboot/tsig.key", "not base64!\n");
+    let o = t.fb(&["run", "--profile", "standard"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("8-dns_config cannot be planned"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(t.exists("/etc/firstboot/ssl"), "7-ssl_config did run");
+}

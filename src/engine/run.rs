@@ -125,6 +125,7 @@ pub fn run(p: &Prepared, opts: RunOpts, rep: &mut dyn Reporter) -> Result<String
         p.profile,
         ctxs.len()
     );
+    let mut changed_any = false;
     for (m, ctx) in ctxs {
         let span = tracing::info_span!("module", id = %m.id);
         let _g = span.enter();
@@ -139,8 +140,13 @@ pub fn run(p: &Prepared, opts: RunOpts, rep: &mut dyn Reporter) -> Result<String
             reason,
         };
         let built = build(m, &ctx).map_err(|e| fail(format!("cannot be planned: {e}")))?;
+        // A bad input found while planning is an input error (exit 2: nothing changed)
+        // only if no earlier module of this run changed anything.
         let (plans, planned_managed) = plan_built(p, m, &built, &ctx, &last, opts.overwrite)
-            .map_err(|e| e.into_error(p, &m.id))?;
+            .map_err(|e| match changed_any {
+                false => e.into_error(p, &m.id),
+                true => fail(format!("cannot be planned: {e}")),
+            })?;
         let drifted: Vec<&str> = plans
             .iter()
             .filter(|s| matches!(s.change, Change::Drift { .. }))
@@ -191,6 +197,7 @@ pub fn run(p: &Prepared, opts: RunOpts, rep: &mut dyn Reporter) -> Result<String
                 if changes {
                     state.save(root)?;
                     journal::end(root)?;
+                    changed_any = true;
                 }
                 rep.module_end(&m.id, true, "ok");
             }
