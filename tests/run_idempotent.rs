@@ -126,8 +126,10 @@ fn modules_run_in_numeric_order() {
         "10 runs after 9:\n{out}"
     );
     assert!(
-        t.read("/etc/fail2ban/jail.d/firstboot.local")
-            .contains("[dovecot]"),
+        t.read("/etc/postfix/main.cf").contains("mode full"),
         "advanced = full mail mode"
     );
+    assert!(t
+        .read("/etc/fail2ban/jail.d/firstboot.local")
+        .contains("[postfix]"));
 }
