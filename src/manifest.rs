@@ -71,30 +71,18 @@ impl<'de> Deserialize<'de> for Decl {
 }
 
 impl Decl {
-    /// Whether the step applies with these inputs.
-    pub fn enabled(&self, ctx: &Value) -> Result<bool, RenderError> {
-        match &self.when {
-            None => Ok(true),
-            Some(expr) => crate::render::eval_bool(expr, ctx),
-        }
-    }
-
-    /// The body with every string rendered as a Tera template.
-    pub fn rendered(&self, ctx: &Value) -> Result<Value, RenderError> {
-        render_strings(&self.body, ctx)
-    }
-
-    /// [`Decl::rendered`] with an already converted context.
-    pub fn rendered_in(&self, ctx: &Ctx) -> Result<Value, RenderError> {
-        render_strings_in(&self.body, ctx)
-    }
-
-    /// [`Decl::enabled`] with an already converted context.
-    pub fn enabled_in(&self, ctx: &Ctx) -> Result<bool, RenderError> {
+    /// Whether the step applies with these inputs (a Tera context converted once per
+    /// module, see [`Ctx`]).
+    pub fn enabled(&self, ctx: &Ctx) -> Result<bool, RenderError> {
         match &self.when {
             None => Ok(true),
             Some(expr) => crate::render::eval_bool_in(expr, ctx),
         }
+    }
+
+    /// The body with every string rendered as a Tera template.
+    pub fn rendered(&self, ctx: &Ctx) -> Result<Value, RenderError> {
+        render_strings(&self.body, ctx)
     }
 
     /// Template file names this declaration refers to (`template:` keys).
@@ -121,12 +109,7 @@ fn collect_templates(v: &Value, out: &mut Vec<String>) {
 }
 
 /// Render every string leaf of `v` as a Tera template.
-pub fn render_strings(v: &Value, ctx: &Value) -> Result<Value, RenderError> {
-    render_strings_in(v, &Ctx::new(ctx)?)
-}
-
-/// [`render_strings`] with an already converted context.
-pub fn render_strings_in(v: &Value, ctx: &Ctx) -> Result<Value, RenderError> {
+pub fn render_strings(v: &Value, ctx: &Ctx) -> Result<Value, RenderError> {
     fn walk(v: &Value, ctx: &Ctx) -> Result<Value, RenderError> {
         Ok(match v {
             Value::String(s) => Value::String(render_in(s, ctx)?),

@@ -7,6 +7,7 @@ use super::record::{Data, Record, RecordValue};
 use super::{source, DnsError, DEFAULT_TTL};
 use crate::host::Root;
 use crate::manifest::render_strings;
+use crate::render::Ctx;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use std::net::IpAddr;
@@ -259,12 +260,13 @@ pub fn compute_all(rendered: &[Rendered], root: &Root) -> Result<Vec<Record>, Dn
 
 /// Render a manifest's declarations with `ctx`; an error names the entry.
 pub fn render(decls: &[RecordDecl], ctx: &Value) -> Result<Vec<Rendered>, String> {
+    let ctx = Ctx::new(ctx).map_err(|e| e.to_string())?;
     decls
         .iter()
         .enumerate()
         .map(|(i, d)| {
             let at = || format!("records[{i}] ({} {})", d.rtype.as_str(), d.name);
-            let v = render_strings(&d.deferred(), ctx).map_err(|e| format!("{}: {e}", at()))?;
+            let v = render_strings(&d.deferred(), &ctx).map_err(|e| format!("{}: {e}", at()))?;
             serde_json::from_value(v).map_err(|e| format!("{}: {e}", at()))
         })
         .collect()

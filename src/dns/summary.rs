@@ -24,12 +24,13 @@ pub struct ModuleRecords {
 
 /// The server the module's `publish_records` step sends to, when its `when` holds.
 fn publish_server(m: &crate::manifest::Module, ctx: &Value) -> Option<String> {
+    let ctx = crate::render::Ctx::new(ctx).ok()?;
     m.manifest
         .steps
         .iter()
         .filter(|d| d.body.pointer("/action/publish_records").is_some())
-        .find(|d| d.enabled(ctx).unwrap_or(false))
-        .and_then(|d| d.rendered(ctx).ok())
+        .find(|d| d.enabled(&ctx).unwrap_or(false))
+        .and_then(|d| d.rendered(&ctx).ok())
         .and_then(|b| {
             b.pointer("/action/publish_records/server")
                 .and_then(Value::as_str)

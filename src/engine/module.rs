@@ -30,19 +30,19 @@ pub fn build(m: &Module, ctx: &Value) -> Result<Built, String> {
     let mut steps = Vec::new();
     for (i, d) in m.manifest.steps.iter().enumerate() {
         let at = || format!("{}: steps[{i}] ({})", m.manifest_path(), d.kind);
-        if !d.enabled_in(&ctx).map_err(|e| format!("{}: {e}", at()))? {
+        if !d.enabled(&ctx).map_err(|e| format!("{}: {e}", at()))? {
             continue;
         }
-        let body = d.rendered_in(&ctx).map_err(|e| format!("{}: {e}", at()))?;
+        let body = d.rendered(&ctx).map_err(|e| format!("{}: {e}", at()))?;
         steps.push(StepKind::from_body(&body).map_err(|e| format!("{}: {e}", at()))?);
     }
     let mut checks = Vec::new();
     for (i, d) in m.manifest.checks.iter().enumerate() {
         let at = || format!("{}: checks[{i}] ({})", m.manifest_path(), d.kind);
-        if !d.enabled_in(&ctx).map_err(|e| format!("{}: {e}", at()))? {
+        if !d.enabled(&ctx).map_err(|e| format!("{}: {e}", at()))? {
             continue;
         }
-        let body = d.rendered_in(&ctx).map_err(|e| format!("{}: {e}", at()))?;
+        let body = d.rendered(&ctx).map_err(|e| format!("{}: {e}", at()))?;
         checks.push(serde_json::from_value(body).map_err(|e| format!("{}: {e}", at()))?);
     }
     Ok(Built { steps, checks })
