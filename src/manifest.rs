@@ -110,21 +110,20 @@ fn collect_templates(v: &Value, out: &mut Vec<String>) {
 
 /// Render every string leaf of `v` as a Tera template.
 pub fn render_strings(v: &Value, ctx: &Ctx) -> Result<Value, RenderError> {
-    fn walk(v: &Value, ctx: &Ctx) -> Result<Value, RenderError> {
-        Ok(match v {
-            Value::String(s) => Value::String(render_in(s, ctx)?),
-            Value::Array(a) => {
-                Value::Array(a.iter().map(|x| walk(x, ctx)).collect::<Result<_, _>>()?)
-            }
-            Value::Object(m) => Value::Object(
-                m.iter()
-                    .map(|(k, x)| Ok((k.clone(), walk(x, ctx)?)))
-                    .collect::<Result<_, RenderError>>()?,
-            ),
-            other => other.clone(),
-        })
-    }
-    walk(v, ctx)
+    Ok(match v {
+        Value::String(s) => Value::String(render_in(s, ctx)?),
+        Value::Array(a) => Value::Array(
+            a.iter()
+                .map(|x| render_strings(x, ctx))
+                .collect::<Result<_, _>>()?,
+        ),
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .map(|(k, x)| Ok((k.clone(), render_strings(x, ctx)?)))
+                .collect::<Result<_, RenderError>>()?,
+        ),
+        other => other.clone(),
+    })
 }
 
 /// A module: its id, order, manifest and templates.
