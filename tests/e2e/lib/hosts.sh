@@ -70,6 +70,16 @@ e2e_put() {
     sh "$path" "$mode" "$owner"
 }
 
+# e2e_mail_config [YAML-LINE...]: write firstboot's config in mail: the mail host's
+# facts (domain, host name, addresses, admin address), then the given lines.
+e2e_mail_config() {
+  {
+    printf 'domain: example.test\nhostname: %s\nipv4: %s\nipv6: %s\nadmin_email: admin@example.test\n' \
+      "${E2E_HOST_FQDN[mail]}" "${E2E_HOST_V4[mail]}" "${E2E_HOST_V6[mail]}"
+    if (($#)); then printf '%s\n' "$@"; fi
+  } | e2e_put mail /etc/firstboot/config.yaml 0600
+}
+
 # e2e_daemon HOST LOGFILE COMMAND...: start a background daemon inside HOST,
 # detached from the caller, its output appended to LOGFILE (inside HOST).
 e2e_daemon() {

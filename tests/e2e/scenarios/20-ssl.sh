@@ -35,11 +35,7 @@ _ssl_begin() {
 
 # The config file for mail, with the given ssl section (YAML lines) appended.
 _ssl_config() {
-  {
-    printf 'domain: example.test\nhostname: %s\nipv4: %s\nipv6: %s\nadmin_email: admin@example.test\n' \
-      "${E2E_HOST_FQDN[mail]}" "${E2E_HOST_V4[mail]}" "${E2E_HOST_V6[mail]}"
-    printf '%s\n' "$@"
-  } | e2e_put mail /etc/firstboot/config.yaml 0600
+  e2e_mail_config "$@"
 }
 
 # firstboot inside mail; on failure the scenario fails with its last lines and

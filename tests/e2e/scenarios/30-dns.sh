@@ -96,20 +96,14 @@ _dns_end() {
 
 # The config: the mail host's facts, publication to dns with the key in $1.
 _dns_config() {
-  e2e_put mail /etc/firstboot/config.yaml 0600 <<EOF
-domain: example.test
-hostname: mail.example.test
-ipv4: ${E2E_HOST_V4[mail]}
-ipv6: ${E2E_HOST_V6[mail]}
-admin_email: admin@example.test
-dns:
-  publish:
-    server: ${E2E_HOST_V4[dns]}
-    zone: example.test
-    tsig_name: firstboot
-    tsig_algorithm: hmac-sha256
-    tsig_secret_file: /etc/firstboot/tsig.key
-EOF
+  e2e_mail_config \
+    "dns:" \
+    "  publish:" \
+    "    server: ${E2E_HOST_V4[dns]}" \
+    "    zone: example.test" \
+    "    tsig_name: firstboot" \
+    "    tsig_algorithm: hmac-sha256" \
+    "    tsig_secret_file: /etc/firstboot/tsig.key"
   printf '%s\n' "$1" | e2e_put mail /etc/firstboot/tsig.key 0600
 }
 
