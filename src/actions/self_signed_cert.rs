@@ -165,7 +165,8 @@ impl SelfSignedCert {
             secret,
             key: path.to_string(),
             managed_hash: sha256_hex(content),
-            current_managed_hash: current.map(|c| sha256_hex(&c)),
+            current_managed_hash: current.as_deref().map(sha256_hex),
+            current,
         }
     }
 

@@ -94,6 +94,7 @@ impl BlockStep {
             key: format!("{}#{}", self.path, self.marker),
             managed_hash: sha256_hex(inner.as_bytes()),
             current_managed_hash: existing.map(|e| sha256_hex(e.as_bytes())),
+            current,
         })
     }
 }

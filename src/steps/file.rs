@@ -69,7 +69,8 @@ impl FileStep {
             secret: self.secret,
             key: self.path.clone(),
             managed_hash,
-            current_managed_hash: current.map(|c| sha256_hex(&c)),
+            current_managed_hash: current.as_deref().map(sha256_hex),
+            current,
         })
     }
 }

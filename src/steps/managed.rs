@@ -28,6 +28,8 @@ pub struct Wanted<'a> {
     pub managed_hash: String,
     /// Hash of the managed part currently on disk (`None` when absent).
     pub current_managed_hash: Option<String>,
+    /// The whole file as it is now (`None` when absent), read once by the step.
+    pub current: Option<Vec<u8>>,
 }
 
 /// Unified diff of `old` → `new`, or `None` when secret.
@@ -61,7 +63,7 @@ pub fn diff(
 pub fn plan(cx: &StepCx, run: &mut RunState, w: &Wanted) -> Result<Planned, StepError> {
     let root = &cx.host.root;
     let target = w.target.clone();
-    let current = root.read(w.path)?;
+    let current = w.current.as_ref();
     let meta = root.meta(w.path)?;
     run.managed.insert(w.key.clone(), w.managed_hash.clone());
     let owner_s = format!("{:04o} {}:{}", w.mode, w.owner.0, w.owner.1);
@@ -74,9 +76,9 @@ pub fn plan(cx: &StepCx, run: &mut RunState, w: &Wanted) -> Result<Planned, Step
             format!("create ({owner_s})"),
         ));
     };
-    if cur != w.content {
+    if *cur != w.content {
         mark_changed(run, w);
-        let d = diff(cx, w.path, Some(&cur), &w.content, w.secret);
+        let d = diff(cx, w.path, Some(cur), &w.content, w.secret);
         let edited = match (&w.current_managed_hash, cx.last_managed.get(&w.key)) {
             (Some(now), Some(ours)) => now != ours && *now != w.managed_hash,
             _ => false,
@@ -148,7 +150,7 @@ pub fn apply(
     backup.create_parents(w.path, 0o755, None)?;
     backup.record_file(w.path)?;
     let ids = cx.host.owner_ids(w.owner.0, w.owner.1)?;
-    if root.read(w.path)?.as_deref() != Some(&w.content[..]) {
+    if w.current.as_deref() != Some(&w.content[..]) {
         root.write_atomic(w.path, &w.content, w.mode, ids)?;
     } else {
         root.set_mode(w.path, w.mode)?;
