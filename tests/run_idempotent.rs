@@ -34,10 +34,16 @@ fn second_forced_run_changes_no_file_and_restarts_nothing() {
         stdout(&first)
     );
     let before = t.snapshot(true);
+    let state_before = t.snapshot(false)["/var/lib/firstboot/state.json"].clone();
     let second = t.fb(&["run", "--profile", "standard", "--force"]);
     ok(&second);
     let after = t.snapshot(true);
     assert_eq!(before, after, "same contents, modes and mtimes");
+    assert_eq!(
+        t.snapshot(false)["/var/lib/firstboot/state.json"],
+        state_before,
+        "a run that changes nothing leaves the state file alone"
+    );
     let out = stdout(&second);
     assert!(
         !out.contains("reload") && !out.contains("restart"),

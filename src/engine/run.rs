@@ -111,9 +111,14 @@ pub fn run(p: &Prepared, opts: RunOpts, rep: &mut dyn Reporter) -> Result<String
     let run_id = crate::timefmt::new_run_id();
     let instance = &p.facts.instance_id;
     let mut state = State::load(root)?;
-    if let Some(m) = recover(&p.host, &mut state)? {
-        rep.note(&format!("an interrupted run of {m} was rolled back first"));
-    }
+    let recovered = match recover(&p.host, &mut state)? {
+        Some(m) => {
+            rep.note(&format!("an interrupted run of {m} was rolled back first"));
+            true
+        }
+        None => false,
+    };
+    let mut dirty = recovered || state.profile.as_deref() != Some(p.profile.as_str());
     state.profile = Some(p.profile.clone());
     let mut failpoint = Failpoint::from_env();
     let ctxs = p.contexts().map_err(|e| Error::Module {
@@ -193,7 +198,16 @@ pub fn run(p: &Prepared, opts: RunOpts, rep: &mut dyn Reporter) -> Result<String
             &mut failpoint,
         ) {
             Ok(managed) => {
-                record(&mut state, m, &run_id, instance, Outcome::Ok, None, managed);
+                // A module that changed nothing and was already recorded done on this
+                // instance with the same managed files keeps its record: a no-op run
+                // writes no state (and pays no fsync).
+                let same = state.modules.get(&m.id).is_some_and(|s| {
+                    s.result == Outcome::Ok && s.instance_id == *instance && s.managed == managed
+                });
+                if changes || !same {
+                    record(&mut state, m, &run_id, instance, Outcome::Ok, None, managed);
+                    dirty = true;
+                }
                 if changes {
                     state.save(root)?;
                     journal::end(root)?;
@@ -222,7 +236,9 @@ pub fn run(p: &Prepared, opts: RunOpts, rep: &mut dyn Reporter) -> Result<String
             }
         }
     }
-    state.save(root)?;
+    if dirty {
+        state.save(root)?;
+    }
     Ok(run_id)
 }
 
