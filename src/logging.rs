@@ -1,16 +1,17 @@
 //! Logs: warnings and errors on stderr; with files opened (run, rollback), every event
 //! also goes to `/var/log/firstboot/firstboot.log` and, inside a module's span, to
-//! `/var/log/firstboot/<module>.log` (tracing-appender files), secrets masked.
+//! `/var/log/firstboot/<module>.log`, secrets masked. The files are opened through
+//! [`Root`] (never through a link, never outside the tree) before the first change; a
+//! module log that cannot be opened later degrades to stderr with a warning.
 
 use crate::host::{HostError, Root};
 use crate::redact::Redactor;
 use std::collections::BTreeMap;
+use std::fs::File;
 use std::io::Write;
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use tracing::field::{Field, Visit};
 use tracing::{Event, Level, Subscriber};
-use tracing_appender::rolling::{self, RollingFileAppender};
 use tracing_subscriber::layer::{Context, SubscriberExt};
 use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::util::SubscriberInitExt;
@@ -20,9 +21,10 @@ use tracing_subscriber::{filter::LevelFilter, Layer};
 pub const LOG_DIR: &str = "/var/log/firstboot";
 
 struct Files {
-    dir: PathBuf,
-    main: RollingFileAppender,
-    modules: BTreeMap<String, RollingFileAppender>,
+    root: Root,
+    main: File,
+    /// Module logs; `None` for one that could not be opened (already warned about).
+    modules: BTreeMap<String, Option<File>>,
     redactor: Redactor,
 }
 
@@ -95,12 +97,15 @@ impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for FileLayer {
         );
         let _ = files.main.write_all(line.as_bytes());
         if let Some(m) = module {
-            let dir = files.dir.clone();
-            let w = files
-                .modules
-                .entry(m.clone())
-                .or_insert_with(|| rolling::never(&dir, format!("{m}.log")));
-            let _ = w.write_all(line.as_bytes());
+            let root = files.root.clone();
+            let w = files.modules.entry(m.clone()).or_insert_with(|| {
+                open_log(&root, &m)
+                    .map_err(|e| eprintln!("warning: {e}; this module's log goes to stderr only"))
+                    .ok()
+            });
+            if let Some(w) = w {
+                let _ = w.write_all(line.as_bytes());
+            }
         }
     }
 }
@@ -128,21 +133,28 @@ pub fn init(verbosity: i8) -> Logs {
     Logs(shared)
 }
 
+fn open_log(root: &Root, name: &str) -> Result<File, HostError> {
+    root.open_own(format!("{LOG_DIR}/{name}.log"), 0o640)
+}
+
 impl Logs {
-    /// Start writing log files under `<root>/var/log/firstboot`.
-    pub fn open(&self, root: &Root, redactor: Redactor) -> Result<(), HostError> {
+    /// Start writing log files under `<root>/var/log/firstboot`: the main log and one per
+    /// module in `modules` are opened now, so a problem with them stops the command
+    /// before it changes anything.
+    pub fn open(&self, root: &Root, redactor: Redactor, modules: &[&str]) -> Result<(), HostError> {
         for d in ["/var", "/var/log", LOG_DIR] {
-            if root.meta(d)?.is_none() {
-                root.create_dir(d, if d == LOG_DIR { 0o750 } else { 0o755 })?;
-            }
+            root.ensure_dir(d, if d == LOG_DIR { 0o750 } else { 0o755 })?;
         }
-        let dir = root.path(LOG_DIR)?;
-        let main = rolling::never(&dir, "firstboot.log");
+        let main = open_log(root, "firstboot")?;
+        let mut opened = BTreeMap::new();
+        for m in modules {
+            opened.insert(m.to_string(), Some(open_log(root, m)?));
+        }
         if let Ok(mut g) = self.0.lock() {
             *g = Some(Files {
-                dir,
+                root: root.clone(),
                 main,
-                modules: BTreeMap::new(),
+                modules: opened,
                 redactor,
             });
         }

@@ -50,7 +50,7 @@ pub fn rollback(
             edited.join(", ")
         )));
     }
-    logs.open(&root, Redactor::default())?;
+    logs.open(&root, Redactor::default(), &[id.as_str()])?;
     let span = tracing::info_span!("module", id = %id);
     let _g = span.enter();
     tracing::info!("rolling back {id} to before run {run_id}");

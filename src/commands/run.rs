@@ -14,7 +14,8 @@ pub fn run(cli: &Cli, sel: &Selection, force: bool, overwrite: bool, logs: &Logs
     }
     let p = prepare(&super::options(cli, Some(sel)), None)?;
     let _lock = crate::lock::acquire(&p.host.root)?;
-    logs.open(&p.host.root, p.redactor.clone())?;
+    let ids: Vec<&str> = p.selected.iter().map(|m| m.id.as_str()).collect();
+    logs.open(&p.host.root, p.redactor.clone(), &ids)?;
     let mut rep = crate::report::for_stdout(cli.quiet);
     let run_id = crate::engine::run::run(&p, RunOpts { force, overwrite }, rep.as_mut())?;
     rep.note(&format!("run {run_id} finished"));

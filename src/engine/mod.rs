@@ -9,15 +9,17 @@ pub mod run;
 use crate::catalog::Catalog;
 use crate::error::{Error, Result};
 use crate::facts::Facts;
-use crate::host::{Host, Root, Runner};
+use crate::host::{Host, HostError, Root, Runner};
 use crate::inputs::{resolve, Resolved, Sources};
 use crate::manifest::Module;
 use crate::redact::Redactor;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// Default config file, inside the root.
 pub const DEFAULT_CONFIG: &str = "/etc/firstboot/config.yaml";
+/// Largest config file read (1 MiB).
+pub const MAX_CONFIG: u64 = 1024 * 1024;
 /// Extra modules directory, inside the root.
 pub const MODULES_D: &str = "/etc/firstboot/modules.d";
 
@@ -77,6 +79,44 @@ impl Prepared {
     }
 }
 
+/// The config file's name (for messages) and text: `--config` is a path on this machine
+/// the user chose; the default is inside the root, links resolved inside the tree. Only a
+/// regular file of at most [`MAX_CONFIG`] bytes is read; a missing default is no config.
+fn read_config(root: &Root, given: Option<&Path>) -> Result<(String, Option<String>)> {
+    let (file, data) = match given {
+        Some(p) => (
+            p.display().to_string(),
+            crate::host::open::read_regular(p, Some(MAX_CONFIG), false),
+        ),
+        None => (
+            root.path(DEFAULT_CONFIG)?.display().to_string(),
+            root.read_capped(DEFAULT_CONFIG, MAX_CONFIG),
+        ),
+    };
+    let cannot = |why: String| Error::Usage(format!("cannot read config file {file}: {why}"));
+    match data {
+        Ok(Some(d)) => String::from_utf8(d)
+            .map(|t| (file.clone(), Some(t)))
+            .map_err(|_| cannot("it is not UTF-8 text".into())),
+        Ok(None) if given.is_some() => Err(cannot("no such file".into())),
+        Ok(None) => match root.meta(DEFAULT_CONFIG)? {
+            Some(m) if m.is_symlink => Err(cannot(format!(
+                "it is a link to {}, which does not exist inside the root",
+                root.read_link(DEFAULT_CONFIG)?.display()
+            ))),
+            _ => Ok((file, None)),
+        },
+        Err(HostError::NotRegular { what, .. }) => Err(cannot(format!(
+            "it is {what}; the config must be a regular file"
+        ))),
+        Err(HostError::TooLarge { limit, .. }) => {
+            Err(cannot(format!("it is larger than {} KiB", limit / 1024)))
+        }
+        Err(HostError::Io { source, .. }) => Err(cannot(source.to_string())),
+        Err(e) => Err(cannot(e.to_string())),
+    }
+}
+
 /// Load, select and resolve. Reads only; any problem is an input error (exit 2).
 pub fn prepare(opts: &Options, fallback_profile: Option<&str>) -> Result<Prepared> {
     if !opts.root.is_dir() {
@@ -87,7 +127,7 @@ pub fn prepare(opts: &Options, fallback_profile: Option<&str>) -> Result<Prepare
     }
     let root = Root::new(&opts.root);
     let mut dirs = Vec::new();
-    let md = root.path(MODULES_D)?;
+    let md = root.follow(MODULES_D)?;
     if md.is_dir() {
         dirs.push(md);
     }
@@ -125,20 +165,7 @@ pub fn prepare(opts: &Options, fallback_profile: Option<&str>) -> Result<Prepare
         selected.retain(|m| opts.only.iter().any(|o| *o == m.id || o == m.name()));
     }
     let facts = Facts::gather(&root)?;
-    let config_path = match &opts.config {
-        Some(p) => p.clone(),
-        None => root.path(DEFAULT_CONFIG)?,
-    };
-    let config_file = config_path.display().to_string();
-    let config_text = match std::fs::read_to_string(&config_path) {
-        Ok(t) => Some(t),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound && opts.config.is_none() => None,
-        Err(e) => {
-            return Err(Error::Usage(format!(
-                "cannot read config file {config_file}: {e}"
-            )))
-        }
-    };
+    let (config_file, config_text) = read_config(&root, opts.config.as_deref())?;
     let mut fill: Vec<String> = catalog.globals.keys().cloned().collect();
     fill.extend(profile_modules.iter().map(|m| m.name().to_string()));
     let profile_file = format!("embedded:profiles/{profile}.yaml");

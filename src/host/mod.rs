@@ -2,6 +2,7 @@
 //! through here, so an offline `--root` tree and tests need to swap nothing above it.
 
 pub mod accounts;
+pub mod open;
 pub mod packages;
 pub mod root;
 pub mod runner;
@@ -27,6 +28,22 @@ pub enum HostError {
         path: String,
         /// The OS error.
         source: std::io::Error,
+    },
+    /// Something other than a regular file where firstboot reads or writes one.
+    #[error("{path} is {what}, not a regular file")]
+    NotRegular {
+        /// The host path.
+        path: String,
+        /// What it is instead (a FIFO, a directory, a symbolic link...).
+        what: &'static str,
+    },
+    /// A file larger than firstboot accepts.
+    #[error("{path} is larger than {limit} bytes")]
+    TooLarge {
+        /// The host path.
+        path: String,
+        /// The limit.
+        limit: u64,
     },
     /// A path that would escape the root.
     #[error("path {0} is not allowed (it must be absolute and contain no `..`)")]

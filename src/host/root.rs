@@ -108,13 +108,50 @@ impl Root {
         Ok(out)
     }
 
-    /// Contents of a file, or `None` when it does not exist.
+    /// Contents of a regular file, or `None` when it does not exist. A FIFO, device,
+    /// socket or directory is refused without blocking.
     pub fn read(&self, p: impl AsRef<Path>) -> Result<Option<Vec<u8>>, HostError> {
         let full = self.follow(&p)?;
-        match fs::read(&full) {
-            Ok(d) => Ok(Some(d)),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(HostError::io("read", &full, e)),
+        super::open::read_regular(&full, None, !self.is_live())
+    }
+
+    /// Like [`Root::read`], refusing a file larger than `limit` bytes.
+    pub fn read_capped(
+        &self,
+        p: impl AsRef<Path>,
+        limit: u64,
+    ) -> Result<Option<Vec<u8>>, HostError> {
+        let full = self.follow(&p)?;
+        super::open::read_regular(&full, Some(limit), !self.is_live())
+    }
+
+    /// Open one of firstboot's own files (lock, logs) for appending, creating it with
+    /// `mode`; directories leading to it resolve inside the tree, and a symbolic link or
+    /// anything but a regular file at the path itself is refused.
+    pub fn open_own(&self, p: impl AsRef<Path>, mode: u32) -> Result<fs::File, HostError> {
+        super::open::open_own(&self.path(&p)?, mode)
+    }
+
+    /// Create a directory unless one is there already (also when another process made
+    /// it a moment ago); a link to a directory inside the tree counts as one.
+    pub fn ensure_dir(&self, p: impl AsRef<Path>, mode: u32) -> Result<(), HostError> {
+        let full = self.path(&p)?;
+        match fs::create_dir(&full) {
+            Ok(()) => fs::set_permissions(&full, fs::Permissions::from_mode(mode))
+                .map_err(|e| HostError::io("chmod", &full, e)),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                let target = self.follow(&p)?;
+                match fs::symlink_metadata(&target) {
+                    Ok(m) if m.is_dir() => Ok(()),
+                    Ok(_) => Err(HostError::io(
+                        "mkdir",
+                        &full,
+                        std::io::Error::other("it exists and is not a directory"),
+                    )),
+                    Err(e) => Err(HostError::io("stat", &target, e)),
+                }
+            }
+            Err(e) => Err(HostError::io("mkdir", &full, e)),
         }
     }
 
