@@ -190,8 +190,14 @@ fn parse_module(raw: RawModule, diags: &mut Diagnostics) -> Option<Module> {
         }
     };
     for (i, s) in manifest.steps.iter().enumerate() {
-        if let Err(e) = StepKind::from_body(&s.body) {
-            diags.push(&file, &format!("steps[{i}].{}", s.kind), e.to_string());
+        match StepKind::from_body(&s.body) {
+            Err(e) => diags.push(&file, &format!("steps[{i}].{}", s.kind), e.to_string()),
+            Ok(k) if k.takes_records() && manifest.records.is_empty() => diags.push(
+                &file,
+                &format!("steps[{i}].{}", s.kind),
+                "works on the module's DNS records, but the module declares no `records:`",
+            ),
+            Ok(_) => {}
         }
         check_templates(
             &raw.id,

@@ -23,6 +23,7 @@ pub mod journal;
 pub mod lock;
 pub mod logging;
 pub mod manifest;
+pub mod paths;
 pub mod profile;
 pub mod redact;
 pub mod render;
@@ -31,6 +32,7 @@ pub mod state;
 pub mod steps;
 pub mod timefmt;
 pub mod tls;
+pub mod tvars;
 pub mod yaml;
 
 pub use error::{Error, Result};

@@ -85,11 +85,27 @@ impl Decl {
         render_strings(&self.body, ctx)
     }
 
+    /// Every string of the body, as written (the inline templates it renders).
+    pub fn strings(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        collect_strings(&self.body, &mut out);
+        out
+    }
+
     /// Template file names this declaration refers to (`template:` keys).
     pub fn templates(&self) -> Vec<String> {
         let mut out = Vec::new();
         collect_templates(&self.body, &mut out);
         out
+    }
+}
+
+fn collect_strings(v: &Value, out: &mut Vec<String>) {
+    match v {
+        Value::String(s) => out.push(s.clone()),
+        Value::Array(a) => a.iter().for_each(|v| collect_strings(v, out)),
+        Value::Object(m) => m.values().for_each(|v| collect_strings(v, out)),
+        _ => {}
     }
 }
 

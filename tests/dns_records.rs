@@ -275,7 +275,7 @@ fn records_in_manifests_are_checked_when_the_catalog_loads() {
         "records[2].name: \"bad name\": label \"bad name\" may only hold letters",
         "records[3].tlsa_cert: only a TLSA record is computed from a certificate",
         "records[4].tlsa_cert: \"relative/c.pem\" is not an absolute path",
-        "steps[0].action.write_records.records: is filled in from the module's `records:` list",
+        "steps[0].action: unknown field `records`, expected `origin`",
     ] {
         assert!(err.contains(want), "expected {want:?} in:\n{err}");
     }
@@ -290,7 +290,7 @@ fn records_in_manifests_are_checked_when_the_catalog_loads() {
         "name: dns\ndescription: no records\nsteps:\n  - action: {publish_records: {server: 192.0.2.53, zone: example.test, tsig_name: k, tsig_secret_file: /k}}\n",
     );
     assert!(
-        err.contains("steps[0].action.publish_records: the module declares no `records:`"),
+        err.contains("steps[0].action: works on the module's DNS records, but the module declares no `records:`"),
         "{err}"
     );
 }

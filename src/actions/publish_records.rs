@@ -7,8 +7,9 @@
 
 use crate::backup::Backup;
 use crate::dns::compare::{compare, units, Compared};
-use crate::dns::decl::{compute_all, Publish, Rendered};
+use crate::dns::decl::Publish;
 use crate::dns::publish::{describe, load_key, send, to_replace, update_message, TsigKey};
+use crate::dns::typed::{compute_typed, Typed};
 use crate::dns::{count, DName, DnsError, Record};
 use crate::steps::{offline, Change, Planned, RunState, Step, StepCx, StepError};
 use serde::Deserialize;
@@ -29,9 +30,9 @@ pub struct PublishRecords {
     pub tsig_algorithm: String,
     /// In-tree file holding the base64 secret.
     pub tsig_secret_file: String,
-    /// The module's records (filled in by the catalog).
-    #[serde(default)]
-    pub records: Vec<Rendered>,
+    /// The module's records, typed when the module is built (not written in manifests).
+    #[serde(skip)]
+    pub records: Vec<Typed>,
 }
 
 fn default_algorithm() -> String {
@@ -70,7 +71,7 @@ impl PublishRecords {
         })?;
         let zone = DName::parse(&self.zone)
             .map_err(|e| StepError::Invalid(format!("dns.publish.zone: {e}")))?;
-        let records: Vec<Record> = compute_all(&self.records, &cx.host.root)
+        let records: Vec<Record> = compute_typed(&self.records, &cx.host.root)
             .map_err(invalid)?
             .into_iter()
             .filter(|r| r.publish == Publish::Dns)

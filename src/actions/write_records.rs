@@ -4,7 +4,7 @@
 //! backed up or rolled back. The module's records are filled in by the catalog.
 
 use crate::backup::Backup;
-use crate::dns::decl::{compute_all, Rendered};
+use crate::dns::typed::{compute_typed, Typed};
 use crate::dns::{count, format, DName, RECORDS_DIR};
 use crate::steps::{managed, Change, Planned, RunState, Step, StepCx, StepError};
 use serde::Deserialize;
@@ -15,9 +15,9 @@ use serde::Deserialize;
 pub struct WriteRecords {
     /// The domain the table's names are relative to.
     pub origin: String,
-    /// The module's records (filled in by the catalog).
-    #[serde(default)]
-    pub records: Vec<Rendered>,
+    /// The module's records, typed when the module is built (not written in manifests).
+    #[serde(skip)]
+    pub records: Vec<Typed>,
 }
 
 struct Files {
@@ -35,7 +35,7 @@ fn invalid(e: impl ToString) -> StepError {
 impl WriteRecords {
     fn files(&self, cx: &StepCx) -> Result<Files, StepError> {
         let origin = DName::parse(&self.origin).map_err(invalid)?;
-        let records = compute_all(&self.records, &cx.host.root).map_err(invalid)?;
+        let records = compute_typed(&self.records, &cx.host.root).map_err(invalid)?;
         Ok(Files {
             zone_path: format!("{RECORDS_DIR}/{}.zone", cx.module_id),
             zone: format::zone(cx.module_id, &records),

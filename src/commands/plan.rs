@@ -2,7 +2,7 @@
 
 use crate::cli::{Cli, Selection};
 use crate::engine::{plan, prepare};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::state::State;
 
 /// Plan and print; exit 1 when a module cannot be planned.
@@ -16,10 +16,7 @@ pub fn plan(cli: &Cli, sel: &Selection, force: bool, json: bool) -> Result<()> {
         );
     }
     let p = prepare(&super::options(cli, Some(sel)), state.profile.as_deref())?;
-    let report = plan::plan(&p, &state, force, false).map_err(|e| Error::Module {
-        module: "(outputs)".into(),
-        reason: e,
-    })?;
+    let report = plan::plan(&p, &state, force, false);
     if json {
         super::print_json(&report);
     } else {

@@ -3,8 +3,8 @@
 //! [`Record`]s against a root (values parsed, `tlsa_cert`/`dkim_key` read from files).
 
 use super::name::DName;
-use super::record::{Data, Record, RecordValue};
-use super::{source, DnsError, DEFAULT_TTL};
+use super::record::{Data, Record};
+use super::DnsError;
 use crate::host::Root;
 use crate::manifest::render_strings;
 use crate::render::Ctx;
@@ -167,7 +167,7 @@ impl RecordDecl {
 }
 
 /// The owner name of a record: a domain name, or for PTR an address's reverse name.
-fn owner(rtype: RType, name: &str) -> Result<DName, String> {
+pub(super) fn owner(rtype: RType, name: &str) -> Result<DName, String> {
     if rtype == RType::Ptr {
         if let Ok(ip) = name.trim().parse::<IpAddr>() {
             return Ok(DName::reverse(ip));
@@ -207,45 +207,11 @@ pub struct Rendered {
 impl Rendered {
     /// The record, with computed values read from `root`; `None` when left out.
     pub fn compute(&self, root: &Root) -> Result<Option<Record>, DnsError> {
-        if self.enabled.trim() != "true" {
-            return Ok(None);
-        }
-        let err = |reason: String| DnsError::Record {
+        let typed = self.typed().map_err(|e| DnsError::Record {
             record: format!("{} {}", self.rtype.as_str(), self.name),
-            reason,
-        };
-        let name = owner(self.rtype, &self.name).map_err(err)?;
-        let ttl = match self.ttl.trim() {
-            "" => DEFAULT_TTL,
-            t => t
-                .parse::<u32>()
-                .ok()
-                .filter(|t| *t > 0 && *t <= i32::MAX as u32)
-                .ok_or_else(|| err(format!("ttl {t:?} is not 1 to 2147483647 seconds")))?,
-        };
-        let value = match (&self.value, &self.tlsa_cert, &self.dkim_key) {
-            (Some(v), None, None) => RecordValue::Ready(Data::parse(self.rtype, v).map_err(err)?),
-            (None, Some(p), None) => match source::tlsa_311(root, p)? {
-                Some(d) => RecordValue::Ready(d),
-                None => RecordValue::Pending(format!("certificate not issued yet ({p})")),
-            },
-            (None, None, Some(p)) => match source::dkim_txt(root, p)? {
-                Some(t) => RecordValue::Ready(Data::Txt(t)),
-                None => RecordValue::Pending(format!("DKIM key not generated yet ({p})")),
-            },
-            _ => {
-                return Err(err(
-                    "give exactly one of `value`, `tlsa_cert`, `dkim_key`".into()
-                ))
-            }
-        };
-        Ok(Some(Record {
-            name,
-            rtype: self.rtype,
-            ttl,
-            publish: self.publish,
-            value,
-        }))
+            reason: e.to_string(),
+        })?;
+        typed.map(|t| t.compute(root)).transpose()
     }
 }
 

@@ -16,6 +16,7 @@ pub mod query;
 pub mod record;
 pub mod source;
 pub mod summary;
+pub mod typed;
 pub mod wire;
 
 pub use decl::{Publish, RType, RecordDecl, Rendered};

@@ -1,6 +1,7 @@
 //! The engine: select modules from a profile, resolve their inputs, then plan or run
 //! them in order with backup, checks and rollback.
 
+pub mod build;
 pub mod checks;
 pub mod module;
 pub mod plan;
@@ -60,12 +61,61 @@ pub struct Prepared {
     pub redactor: Redactor,
     /// The config file's name and text, for input errors found later (by a step).
     pub config: (String, Option<String>),
+    /// Every selected module, rendered and typed (in the order of `selected`).
+    pub built: Vec<build::BuiltModule>,
 }
 
 impl Prepared {
     /// Each selected module with its template context (inputs plus earlier outputs).
     pub fn contexts(&self) -> Result<Vec<(&Module, serde_json::Value)>, String> {
         module::contexts(&self.profile_modules, &self.selected, &self.inputs.values)
+    }
+
+    /// Each selected module with its context and built steps and checks, in run order.
+    pub fn modules(&self) -> impl Iterator<Item = (&Module, &build::BuiltModule)> {
+        self.built.iter().map(|b| (&self.selected[b.index], b))
+    }
+
+    /// Build every selected module; every problem is an input error (exit 2) naming the
+    /// config key or the manifest declaration.
+    fn build_all(&mut self) -> Result<()> {
+        let schema = self.catalog.schema();
+        let ctxs = self.contexts().map_err(|e| {
+            let mut d = crate::diag::Diagnostics::default();
+            d.push("(module outputs)", "outputs", e);
+            Error::Input(d)
+        })?;
+        let mut diags = crate::diag::Diagnostics::default();
+        let mut built = Vec::new();
+        for (index, (m, ctx)) in ctxs.into_iter().enumerate() {
+            let env = build::Env {
+                ctx: &ctx,
+                schema: Some(&schema),
+            };
+            match build::build(m, &env) {
+                Ok(b) => built.push(build::BuiltModule {
+                    index,
+                    ctx,
+                    built: b,
+                }),
+                Err(errs) => errs.into_iter().for_each(|e| match e {
+                    build::BuildError::Input { key, reason } => {
+                        diags.push(&self.config.0, &key, self.redactor.mask(&reason))
+                    }
+                    build::BuildError::Manifest { file, at, reason } => {
+                        diags.push(&file, &at, self.redactor.mask(&reason))
+                    }
+                }),
+            }
+        }
+        if !diags.is_empty() {
+            if let Some(t) = &self.config.1 {
+                diags.locate_in(&self.config.0, t);
+            }
+            return Err(Error::Input(diags));
+        }
+        self.built = built;
+        Ok(())
     }
 
     /// An input error found after resolution (by a step), located in the config file.
@@ -182,7 +232,7 @@ pub fn prepare(opts: &Options, fallback_profile: Option<&str>) -> Result<Prepare
     )?;
     let redactor = Redactor::new(inputs.secrets.clone());
     let host = Host::new(root, Runner::new(opts.timeout, redactor.clone()));
-    Ok(Prepared {
+    let mut p = Prepared {
         catalog,
         profile_modules,
         selected,
@@ -192,5 +242,8 @@ pub fn prepare(opts: &Options, fallback_profile: Option<&str>) -> Result<Prepare
         host,
         redactor,
         config: (config_file, config_text),
-    })
+        built: Vec::new(),
+    };
+    p.build_all()?;
+    Ok(p)
 }

@@ -24,28 +24,14 @@ pub fn context(inputs: &Value, outputs: &Map<String, Value>) -> Value {
     ctx
 }
 
-/// Render and type a module's steps and checks; the error names the declaration.
+/// Render and type a module's steps and checks without blaming inputs (see
+/// [`super::build::build`]); the error names the declarations.
 pub fn build(m: &Module, ctx: &Value) -> Result<Built, String> {
-    let ctx = Ctx::new(ctx).map_err(|e| format!("{}: {e}", m.manifest_path()))?;
-    let mut steps = Vec::new();
-    for (i, d) in m.manifest.steps.iter().enumerate() {
-        let at = || format!("{}: steps[{i}] ({})", m.manifest_path(), d.kind);
-        if !d.enabled(&ctx).map_err(|e| format!("{}: {e}", at()))? {
-            continue;
-        }
-        let body = d.rendered(&ctx).map_err(|e| format!("{}: {e}", at()))?;
-        steps.push(StepKind::from_body(&body).map_err(|e| format!("{}: {e}", at()))?);
-    }
-    let mut checks = Vec::new();
-    for (i, d) in m.manifest.checks.iter().enumerate() {
-        let at = || format!("{}: checks[{i}] ({})", m.manifest_path(), d.kind);
-        if !d.enabled(&ctx).map_err(|e| format!("{}: {e}", at()))? {
-            continue;
-        }
-        let body = d.rendered(&ctx).map_err(|e| format!("{}: {e}", at()))?;
-        checks.push(serde_json::from_value(body).map_err(|e| format!("{}: {e}", at()))?);
-    }
-    Ok(Built { steps, checks })
+    let env = super::build::Env { ctx, schema: None };
+    super::build::build(m, &env).map_err(|errs| {
+        let all: Vec<String> = errs.iter().map(ToString::to_string).collect();
+        all.join("; ")
+    })
 }
 
 /// A module's outputs, rendered.

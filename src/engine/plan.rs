@@ -1,7 +1,7 @@
 //! `firstboot plan`: what a run would do, per module and step, with unified diffs.
 //! Reads only: nothing is written, not even a log.
 
-use super::module::{build, Built};
+use super::module::Built;
 use super::Prepared;
 use crate::state::State;
 use crate::steps::{Change, Planned, RunState, StepCx, StepError};
@@ -57,20 +57,8 @@ pub fn step_cx<'a>(
     }
 }
 
-/// Plan one module's steps in order (each sees what earlier ones would change).
-pub fn plan_steps(
-    p: &Prepared,
-    m: &crate::manifest::Module,
-    ctx: &serde_json::Value,
-    last: &BTreeMap<String, String>,
-    overwrite: bool,
-) -> Result<Vec<Planned>, PlanError> {
-    let built = build(m, ctx).map_err(PlanError::Other)?;
-    plan_built(p, m, &built, ctx, last, overwrite).map(|(steps, _)| steps)
-}
-
-/// Plan a module's already built steps (see [`plan_steps`]); also returns the managed
-/// hashes the plan recorded.
+/// Plan a module's built steps in order (each sees what earlier ones would change);
+/// also returns the managed hashes the plan recorded.
 pub fn plan_built(
     p: &Prepared,
     m: &crate::manifest::Module,
@@ -138,18 +126,13 @@ impl PlanError {
 }
 
 /// Plan every selected module.
-pub fn plan(
-    p: &Prepared,
-    state: &State,
-    force: bool,
-    overwrite: bool,
-) -> Result<PlanReport, String> {
+pub fn plan(p: &Prepared, state: &State, force: bool, overwrite: bool) -> PlanReport {
     let mut modules = Vec::new();
-    for (m, ctx) in p.contexts()? {
+    for (m, b) in p.modules() {
         let skip = !force && state.done_on(&m.id, &p.facts.instance_id);
-        let (status, steps, error) = match plan_steps(p, m, &ctx, &state.managed(&m.id), overwrite)
-        {
-            Ok(s) => (if skip { "skip" } else { "run" }, s, None),
+        let last = state.managed(&m.id);
+        let (status, steps, error) = match plan_built(p, m, &b.built, &b.ctx, &last, overwrite) {
+            Ok((s, _)) => (if skip { "skip" } else { "run" }, s, None),
             Err(e) => ("error", Vec::new(), Some(e)),
         };
         let (error, failure) = (error.as_ref().map(ToString::to_string), error);
@@ -162,11 +145,11 @@ pub fn plan(
             failure,
         });
     }
-    Ok(PlanReport {
+    PlanReport {
         profile: p.profile.clone(),
         instance_id: p.facts.instance_id.clone(),
         modules,
-    })
+    }
 }
 
 /// The plan as text: one block per module, diffs indented.

@@ -2,7 +2,7 @@
 //! stop if a managed file drifted, mark it in flight, apply its steps with backups, run
 //! its checks, and roll it back (exit 1) when a step or check fails.
 
-use super::module::{build, Built};
+use super::module::Built;
 use super::plan::{plan_built, step_cx};
 use super::Prepared;
 use crate::backup::{self, Backup};
@@ -121,17 +121,15 @@ pub fn run(p: &Prepared, opts: RunOpts, rep: &mut dyn Reporter) -> Result<String
     let mut dirty = recovered || state.profile.as_deref() != Some(p.profile.as_str());
     state.profile = Some(p.profile.clone());
     let mut failpoint = Failpoint::from_env();
-    let ctxs = p.contexts().map_err(|e| Error::Module {
-        module: "(outputs)".into(),
-        reason: e,
-    })?;
     tracing::info!(
         "run {run_id}: profile {}, {} module(s), instance {instance}",
         p.profile,
-        ctxs.len()
+        p.built.len()
     );
     let mut changed_any = false;
-    for (m, ctx) in ctxs {
+    // Every module was rendered and typed by `prepare`, before anything changed.
+    for (m, b) in p.modules() {
+        let (ctx, built) = (&b.ctx, &b.built);
         let span = tracing::info_span!("module", id = %m.id);
         let _g = span.enter();
         if !opts.force && state.done_on(&m.id, instance) {
@@ -144,10 +142,9 @@ pub fn run(p: &Prepared, opts: RunOpts, rep: &mut dyn Reporter) -> Result<String
             module: m.id.clone(),
             reason,
         };
-        let built = build(m, &ctx).map_err(|e| fail(format!("cannot be planned: {e}")))?;
         // A bad input found while planning is an input error (exit 2: nothing changed)
         // only if no earlier module of this run changed anything.
-        let (plans, planned_managed) = plan_built(p, m, &built, &ctx, &last, opts.overwrite)
+        let (plans, planned_managed) = plan_built(p, m, built, ctx, &last, opts.overwrite)
             .map_err(|e| match changed_any {
                 false => e.into_error(p, &m.id),
                 true => fail(format!("cannot be planned: {e}")),
@@ -188,9 +185,9 @@ pub fn run(p: &Prepared, opts: RunOpts, rep: &mut dyn Reporter) -> Result<String
         match apply_module(
             p,
             m,
-            &built,
+            built,
             (&plans, planned_managed),
-            &ctx,
+            ctx,
             &last,
             opts.overwrite,
             &mut backup,

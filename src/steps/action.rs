@@ -23,6 +23,15 @@ pub enum ActionStep {
 }
 
 impl ActionStep {
+    /// Where an action that works on its module's DNS records takes them.
+    pub fn records_slot(&mut self) -> Option<&mut Vec<crate::dns::typed::Typed>> {
+        match self {
+            ActionStep::PublishRecords(a) => Some(&mut a.records),
+            ActionStep::WriteRecords(a) => Some(&mut a.records),
+            _ => None,
+        }
+    }
+
     fn inner(&self) -> &dyn Step {
         match self {
             ActionStep::SetHostname(a) => a,

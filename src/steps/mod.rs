@@ -186,6 +186,20 @@ impl StepKind {
         }
     }
 
+    /// The records hook: where a step that works on its module's DNS records takes
+    /// them, typed, when the module is built (`None` for every other step).
+    pub fn records_slot(&mut self) -> Option<&mut Vec<crate::dns::typed::Typed>> {
+        match self {
+            StepKind::Action(a) => a.records_slot(),
+            _ => None,
+        }
+    }
+
+    /// Whether the step works on its module's DNS records (see [`Self::records_slot`]).
+    pub fn takes_records(&self) -> bool {
+        self.clone().records_slot().is_some()
+    }
+
     /// The step behind the kind.
     pub fn step(&self) -> &dyn Step {
         match self {
