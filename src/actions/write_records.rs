@@ -95,17 +95,19 @@ impl Step for WriteRecords {
         &self,
         cx: &StepCx,
         run: &mut RunState,
-        _backup: &mut Backup,
+        backup: &mut Backup,
     ) -> Result<Planned, StepError> {
         let p = self.plan(cx, run)?;
         if p.change.is_change() {
             let f = self.files(cx)?;
             let root = &cx.host.root;
-            for d in root.missing_parents(&f.zone_path)? {
-                root.create_dir(&d, 0o755)?;
+            // Like any file: backed up first, so a rollback takes the records back too.
+            backup.create_parents(&f.zone_path, 0o755, None)?;
+            for (path, data) in [(&f.zone_path, &f.zone), (&f.table_path, &f.table)] {
+                backup.record_file(path)?;
+                root.write_atomic(path, data.as_bytes(), 0o644, None)?;
+                backup.note_written(path, &crate::digest::sha256_hex(data.as_bytes()))?;
             }
-            root.write_atomic(&f.zone_path, f.zone.as_bytes(), 0o644, None)?;
-            root.write_atomic(&f.table_path, f.table.as_bytes(), 0o644, None)?;
         }
         Ok(p)
     }

@@ -35,35 +35,71 @@ pub fn rollback(
     };
     let manifest = backup::load(&root, &run_id, &id)?
         .ok_or_else(|| Error::Usage(format!("run {run_id} has no backup of {id}")))?;
+    if let Some(at) = &manifest.rolled_back {
+        println!("{id}: run {run_id} was already rolled back ({at}); nothing to do");
+        return Ok(());
+    }
     let _lock = crate::lock::acquire(&root)?;
     let host = Host::new(
         root.clone(),
         Runner::new(Duration::from_secs(600), Redactor::default()),
     );
     let mut state = State::load(&root)?;
-    crate::engine::run::recover(&host, &mut state)?;
+    let recovered = crate::engine::run::recover(&host, &mut state)?;
+    // The recovery may just have rolled back this very run.
+    let mut manifest = backup::load(&root, &run_id, &id)?
+        .ok_or_else(|| Error::Usage(format!("run {run_id} has no backup of {id}")))?;
+    if manifest.rolled_back.is_some() {
+        println!("{id}: run {run_id} had been interrupted and is now rolled back");
+        return Ok(());
+    }
     let edited = backup::edited_since(&root, &manifest)?;
     if !edited.is_empty() && !force {
-        return Err(Error::Usage(format!(
+        let reason = format!(
             "not rolling back {id}: these files changed since run {run_id} wrote them and the changes would be lost: {}; \
              use --force to roll back anyway",
             edited.join(", ")
-        )));
+        );
+        // Exit 2 promises nothing changed: not so once a recovery rolled something back.
+        return Err(match recovered {
+            None => Error::Usage(reason),
+            Some(other) => Error::Module {
+                module: id,
+                reason: format!("{reason} (an interrupted run of {other} was rolled back first)"),
+            },
+        });
     }
     logs.open(&root, Redactor::default(), &[id.as_str()])?;
     let span = tracing::info_span!("module", id = %id);
     let _g = span.enter();
     tracing::info!("rolling back {id} to before run {run_id}");
-    for what in backup::restore(&host, &manifest)? {
+    let rep = backup::restore(&host, &manifest);
+    for what in &rep.done {
         tracing::info!("  {what}");
         println!("{what}");
     }
+    for f in &rep.failed {
+        tracing::error!("  could not restore {f}");
+        println!("could not restore {f}");
+    }
     if let Some(s) = state.modules.get_mut(&id) {
         s.result = Outcome::Reverted;
-        s.managed.clear();
+        // Back to what firstboot called its own before that run: hand edits made from
+        // now on are still noticed.
+        s.managed = backup::managed_after_restore(&s.managed, &manifest, &rep);
         s.finished_at = crate::timefmt::rfc3339_now();
     }
     state.save(&root)?;
+    if !rep.is_complete() {
+        return Err(Error::Module {
+            module: id,
+            reason: format!(
+                "rollback of run {run_id} could not restore: {} (everything else was restored)",
+                rep.failures()
+            ),
+        });
+    }
+    backup::mark_rolled_back(&root, &mut manifest)?;
     println!("{id}: rolled back to before run {run_id}");
     Ok(())
 }

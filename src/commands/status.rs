@@ -26,6 +26,9 @@ pub fn status(cli: &Cli, json: bool) -> Result<()> {
     let mut mods: Vec<_> = state.modules.iter().collect();
     mods.sort_by_key(|(id, _)| crate::manifest::Module::order_of(id).unwrap_or(u32::MAX));
     for (id, s) in mods {
+        if inflight.as_ref().is_some_and(|f| f.module == *id) {
+            continue; // said above, once
+        }
         let result = serde_json::to_value(s.result)
             .ok()
             .and_then(|v| v.as_str().map(String::from))

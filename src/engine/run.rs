@@ -5,9 +5,9 @@
 use super::module::Built;
 use super::plan::{plan_built, step_cx};
 use super::Prepared;
-use crate::backup::{self, Backup};
+use crate::backup::{self, Backup, RestoreReport};
 use crate::error::{Error, Result};
-use crate::host::Host;
+use crate::host::{Host, Root};
 use crate::journal;
 use crate::manifest::Module;
 use crate::report::Reporter;
@@ -24,51 +24,166 @@ pub struct RunOpts {
     pub overwrite: bool,
 }
 
-/// Test hook (`FIRSTBOOT_FAILPOINT=abort-after-changes:N`): abort the process, as a
-/// power loss or kill -9 would, right after the N-th change of the run.
-struct Failpoint(Option<u32>);
+/// Test hook (`FIRSTBOOT_FAILPOINT=POINT:N`): abort the process, as a power loss or
+/// kill -9 would, at the N-th time the run passes POINT: `abort-after-changes` (right
+/// after a change), `abort-after-state-save` (after a module's state is saved, before its
+/// journal ends).
+struct Failpoint {
+    point: String,
+    left: Option<u32>,
+}
 
 impl Failpoint {
     fn from_env() -> Self {
-        let n = std::env::var("FIRSTBOOT_FAILPOINT").ok().and_then(|v| {
-            v.strip_prefix("abort-after-changes:")
-                .and_then(|n| n.parse().ok())
-        });
-        Failpoint(n)
+        let v = std::env::var("FIRSTBOOT_FAILPOINT").unwrap_or_default();
+        let (point, n) = v.rsplit_once(':').unwrap_or_default();
+        Failpoint {
+            point: point.to_string(),
+            left: n.parse().ok(),
+        }
     }
-    fn change(&mut self) {
-        if let Some(n) = self.0.as_mut() {
+    fn pass(&mut self, point: &str) {
+        if self.point != point {
+            return;
+        }
+        if let Some(n) = self.left.as_mut() {
             *n = n.saturating_sub(1);
             if *n == 0 {
                 std::process::abort();
             }
         }
     }
+    fn change(&mut self) {
+        self.pass("abort-after-changes");
+    }
 }
 
-fn record(
-    state: &mut State,
-    m: &Module,
-    run_id: &str,
-    instance: &str,
-    result: Outcome,
-    error: Option<String>,
-    managed: BTreeMap<String, String>,
-) {
-    state.modules.insert(
-        m.id.clone(),
-        ModuleState {
-            last_run: run_id.to_string(),
-            result,
-            instance_id: instance.to_string(),
-            finished_at: crate::timefmt::rfc3339_now(),
-            error,
-            managed,
-        },
-    );
+/// How one module's run ended.
+pub enum ModuleOutcome {
+    /// Done on this instance earlier: not run.
+    Skipped,
+    /// Its steps ran and its checks passed.
+    Applied {
+        /// Whether anything was changed (else nothing is written for it).
+        changed: bool,
+        /// Managed hashes after it.
+        managed: BTreeMap<String, String>,
+    },
+    /// A managed file was edited by hand: stopped before changing anything.
+    Stopped {
+        /// Why.
+        reason: String,
+    },
+    /// A step or check failed and the module was rolled back.
+    Failed {
+        /// The failure.
+        reason: String,
+        /// What the rollback did and could not do.
+        rollback: RestoreReport,
+        /// Managed hashes after the rollback.
+        managed: BTreeMap<String, String>,
+    },
 }
 
-/// Roll back a module a killed run left in flight; returns its id.
+/// Where a module's outcome is recorded: the state file and the journal are written
+/// here and nowhere else in a run. Returns the error the run stops with, if any.
+struct Recorder<'a> {
+    root: &'a Root,
+    state: &'a mut State,
+    run_id: &'a str,
+    instance: &'a str,
+    dirty: bool,
+    failpoint: Failpoint,
+}
+
+impl Recorder<'_> {
+    fn set(
+        &mut self,
+        m: &Module,
+        result: Outcome,
+        error: Option<String>,
+        managed: BTreeMap<String, String>,
+    ) {
+        self.state.modules.insert(
+            m.id.clone(),
+            ModuleState {
+                last_run: self.run_id.to_string(),
+                result,
+                instance_id: self.instance.to_string(),
+                finished_at: crate::timefmt::rfc3339_now(),
+                error,
+                managed,
+            },
+        );
+    }
+
+    /// Record `outcome`; `journal_open` says whether the module's in-flight marker is set.
+    fn record(
+        &mut self,
+        m: &Module,
+        outcome: ModuleOutcome,
+        journal_open: bool,
+    ) -> Result<Option<Error>> {
+        let fail = |reason: String| Error::Module {
+            module: m.id.clone(),
+            reason,
+        };
+        let stop = match outcome {
+            ModuleOutcome::Skipped => None,
+            ModuleOutcome::Applied { changed, managed } => {
+                // A module that changed nothing and was already recorded done on this
+                // instance with the same managed files keeps its record: a no-op run
+                // writes no state (and pays no fsync).
+                let same = self.state.modules.get(&m.id).is_some_and(|s| {
+                    s.result == Outcome::Ok
+                        && s.instance_id == self.instance
+                        && s.managed == managed
+                });
+                if changed || !same {
+                    self.set(m, Outcome::Ok, None, managed);
+                    self.dirty = true;
+                }
+                None
+            }
+            ModuleOutcome::Stopped { reason } => {
+                let last = self.state.managed(&m.id);
+                self.set(m, Outcome::Stopped, Some(reason.clone()), last);
+                Some(fail(reason))
+            }
+            ModuleOutcome::Failed {
+                reason,
+                rollback,
+                managed,
+            } => {
+                let msg = if rollback.is_complete() {
+                    format!("failed and was rolled back: {reason}")
+                } else {
+                    format!(
+                        "failed: {reason}; the rollback restored everything else but not: {} \
+                         (the backup is kept under {}; the next run continues from the files as they are)",
+                        rollback.failures(),
+                        crate::backup::backup_dir(self.run_id, &m.id)
+                    )
+                };
+                self.set(m, Outcome::RolledBack, Some(msg.clone()), managed);
+                Some(fail(msg))
+            }
+        };
+        if journal_open || stop.is_some() {
+            self.state.save(self.root)?;
+            self.dirty = false;
+            self.failpoint.pass("abort-after-state-save");
+        }
+        if journal_open {
+            journal::end(self.root)?;
+        }
+        Ok(stop)
+    }
+}
+
+/// Roll back a module a killed run left in flight; returns its id. A rollback that cannot
+/// restore everything still ends the journal (the next run continues from the files as
+/// they are) and is returned as the error, naming each file it could not restore.
 pub fn recover(host: &Host, state: &mut State) -> Result<Option<String>> {
     let Some(f) = journal::pending(&host.root)? else {
         return Ok(None);
@@ -78,13 +193,7 @@ pub fn recover(host: &Host, state: &mut State) -> Result<Option<String>> {
         f.run_id,
         f.module
     );
-    if let Some(m) = backup::load(&host.root, &f.run_id, &f.module)? {
-        for what in backup::restore(host, &m)? {
-            tracing::info!("  {what}");
-        }
-    }
-    // The module's files are back as they were before that run, so its managed hashes
-    // from the last good run still describe them.
+    let mut incomplete = None;
     let entry = state
         .modules
         .entry(f.module.clone())
@@ -96,13 +205,42 @@ pub fn recover(host: &Host, state: &mut State) -> Result<Option<String>> {
             error: None,
             managed: BTreeMap::new(),
         });
+    // Without a backup manifest the run was killed before its first change.
+    if let Some(mut m) = backup::load(&host.root, &f.run_id, &f.module)? {
+        let rep = backup::restore(host, &m);
+        for what in &rep.done {
+            tracing::info!("  {what}");
+        }
+        // The module's files are back as they were before that run (a kill after the
+        // state save left that run's hashes there): its drift basis goes back too.
+        entry.managed = backup::managed_after_restore(&entry.managed, &m, &rep);
+        if rep.is_complete() {
+            backup::mark_rolled_back(&host.root, &mut m)?;
+        } else {
+            incomplete = Some(rep.failures());
+        }
+    }
     entry.result = Outcome::Interrupted;
     entry.last_run = f.run_id.clone();
     entry.finished_at = crate::timefmt::rfc3339_now();
-    entry.error = Some("killed mid-module; rolled back at the next start".into());
+    entry.error = Some(match &incomplete {
+        None => "killed mid-module; rolled back at the next start".into(),
+        Some(what) => {
+            format!("killed mid-module; the rollback at the next start could not restore: {what}")
+        }
+    });
     state.save(&host.root)?;
     journal::end(&host.root)?;
-    Ok(Some(f.module))
+    match incomplete {
+        None => Ok(Some(f.module)),
+        Some(what) => Err(Error::Module {
+            module: f.module,
+            reason: format!(
+                "was interrupted by a kill; rolling it back could not restore: {what} \
+                 (everything else was restored; the next run continues from the files as they are)"
+            ),
+        }),
+    }
 }
 
 /// Run the selected modules.
@@ -118,36 +256,45 @@ pub fn run(p: &Prepared, opts: RunOpts, rep: &mut dyn Reporter) -> Result<String
         }
         None => false,
     };
-    let mut dirty = recovered || state.profile.as_deref() != Some(p.profile.as_str());
+    let dirty = recovered || state.profile.as_deref() != Some(p.profile.as_str());
     state.profile = Some(p.profile.clone());
-    let mut failpoint = Failpoint::from_env();
     tracing::info!(
         "run {run_id}: profile {}, {} module(s), instance {instance}",
         p.profile,
         p.built.len()
     );
-    let mut changed_any = false;
+    let mut rec = Recorder {
+        root,
+        state: &mut state,
+        run_id: &run_id,
+        instance,
+        dirty,
+        failpoint: Failpoint::from_env(),
+    };
+    // A recovery already changed files: from here an input problem is no longer
+    // "nothing changed" (exit 2).
+    let mut changed_any = recovered;
     // Every module was rendered and typed by `prepare`, before anything changed.
     for (m, b) in p.modules() {
         let (ctx, built) = (&b.ctx, &b.built);
         let span = tracing::info_span!("module", id = %m.id);
         let _g = span.enter();
-        if !opts.force && state.done_on(&m.id, instance) {
+        if !opts.force && rec.state.done_on(&m.id, instance) {
             tracing::info!("already done on this instance; skipped");
             rep.skipped(&m.id);
+            rec.record(m, ModuleOutcome::Skipped, false)?;
             continue;
         }
-        let last = state.managed(&m.id);
-        let fail = |reason: String| Error::Module {
-            module: m.id.clone(),
-            reason,
-        };
+        let last = rec.state.managed(&m.id);
         // A bad input found while planning is an input error (exit 2: nothing changed)
-        // only if no earlier module of this run changed anything.
+        // only if nothing was changed before it in this run.
         let (plans, planned_managed) = plan_built(p, m, built, ctx, &last, opts.overwrite)
             .map_err(|e| match changed_any {
                 false => e.into_error(p, &m.id),
-                true => fail(format!("cannot be planned: {e}")),
+                true => Error::Module {
+                    module: m.id.clone(),
+                    reason: format!("cannot be planned: {e}"),
+                },
             })?;
         let drifted: Vec<&str> = plans
             .iter()
@@ -161,18 +308,11 @@ pub fn run(p: &Prepared, opts: RunOpts, rep: &mut dyn Reporter) -> Result<String
                 drifted.join(", ")
             );
             tracing::warn!("{reason}");
-            record(
-                &mut state,
-                m,
-                &run_id,
-                instance,
-                Outcome::Stopped,
-                Some(reason.clone()),
-                last,
-            );
-            state.save(root)?;
             rep.module_end(&m.id, false, "stopped (drift)");
-            return Err(fail(reason));
+            if let Some(e) = rec.record(m, ModuleOutcome::Stopped { reason }, false)? {
+                return Err(e);
+            }
+            continue;
         }
         rep.module_start(&m.id, plans.len());
         // Only a module with something to change needs the journal and a state save of
@@ -180,9 +320,10 @@ pub fn run(p: &Prepared, opts: RunOpts, rep: &mut dyn Reporter) -> Result<String
         let changes = plans.iter().any(|s| s.change.is_change());
         if changes {
             journal::begin(root, &run_id, &m.id)?;
+            changed_any = true;
         }
         let mut backup = Backup::new(root.clone(), &run_id, &m.id);
-        match apply_module(
+        let outcome = match apply_module(
             p,
             m,
             built,
@@ -192,49 +333,43 @@ pub fn run(p: &Prepared, opts: RunOpts, rep: &mut dyn Reporter) -> Result<String
             opts.overwrite,
             &mut backup,
             rep,
-            &mut failpoint,
+            &mut rec.failpoint,
         ) {
             Ok(managed) => {
-                // A module that changed nothing and was already recorded done on this
-                // instance with the same managed files keeps its record: a no-op run
-                // writes no state (and pays no fsync).
-                let same = state.modules.get(&m.id).is_some_and(|s| {
-                    s.result == Outcome::Ok && s.instance_id == *instance && s.managed == managed
-                });
-                if changes || !same {
-                    record(&mut state, m, &run_id, instance, Outcome::Ok, None, managed);
-                    dirty = true;
-                }
-                if changes {
-                    state.save(root)?;
-                    journal::end(root)?;
-                    changed_any = true;
-                }
                 rep.module_end(&m.id, true, "ok");
+                ModuleOutcome::Applied {
+                    changed: changes,
+                    managed,
+                }
             }
             Err(reason) => {
                 tracing::error!("{reason}; rolling back");
-                for what in backup::restore(&p.host, backup.manifest())? {
+                let rollback = backup::restore(&p.host, backup.manifest());
+                for what in &rollback.done {
                     tracing::info!("  rollback: {what}");
                 }
-                record(
-                    &mut state,
-                    m,
-                    &run_id,
-                    instance,
-                    Outcome::RolledBack,
-                    Some(reason.clone()),
-                    last,
-                );
-                state.save(root)?;
-                journal::end(root)?;
+                for what in &rollback.failed {
+                    tracing::error!("  rollback could not restore {what}");
+                }
+                if rollback.is_complete() && !backup.manifest().entries.is_empty() {
+                    let mut done = backup.manifest().clone();
+                    backup::mark_rolled_back(root, &mut done)?;
+                }
+                let managed = backup::managed_after_restore(&last, backup.manifest(), &rollback);
                 rep.module_end(&m.id, false, "failed, rolled back");
-                return Err(fail(format!("failed and was rolled back: {reason}")));
+                ModuleOutcome::Failed {
+                    reason,
+                    rollback,
+                    managed,
+                }
             }
+        };
+        if let Some(e) = rec.record(m, outcome, changes)? {
+            return Err(e);
         }
     }
-    if dirty {
-        state.save(root)?;
+    if rec.dirty {
+        rec.state.save(root)?;
     }
     Ok(run_id)
 }
@@ -253,15 +388,19 @@ fn apply_module(
     failpoint: &mut Failpoint,
 ) -> std::result::Result<BTreeMap<String, String>, String> {
     let cx = step_cx(p, m, ctx, last, overwrite);
-    // Steps the plan found with nothing to do are not re-planned by `apply` (the plan
-    // was made a moment ago, with the same inputs); their managed hashes come from it.
+    // Until a step of this module changes something, the steps the plan found with
+    // nothing to do are not re-planned by `apply` (the plan was made a moment ago, from
+    // the same files); their managed hashes come from it. After a change, every step is
+    // planned again: its input may be what an earlier step just made (the DKIM record
+    // the publish step sends is computed from the key the step before it generated).
     let mut run = RunState {
         managed: planned_managed,
         ..RunState::default()
     };
+    let mut changed = false;
     for (s, planned) in built.steps.iter().zip(plans) {
         let step = s.step();
-        if matches!(planned.change, Change::None | Change::Skipped) {
+        if !changed && matches!(planned.change, Change::None | Change::Skipped) {
             tracing::info!("{}: {}", planned.target, planned.summary);
             rep.step(planned);
             continue;
@@ -276,6 +415,7 @@ fn apply_module(
         tracing::info!("{}: {}", done.target, done.summary);
         rep.step(&done);
         if done.change.is_change() {
+            changed = true;
             failpoint.change();
         }
     }

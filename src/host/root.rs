@@ -211,6 +211,34 @@ impl Root {
         sync_dir(dir)
     }
 
+    /// Rewrite an existing regular file where it is (no temp copy: a rollback on a full
+    /// file system), then set `mode` (and owner when given) and fsync it.
+    pub fn write_in_place(
+        &self,
+        p: impl AsRef<Path>,
+        data: &[u8],
+        mode: u32,
+        owner: Option<(u32, u32)>,
+    ) -> Result<(), HostError> {
+        let full = self.path(&p)?;
+        let mut f = fs::OpenOptions::new()
+            .write(true)
+            .custom_flags(nix::libc::O_NOFOLLOW)
+            .open(&full)
+            .map_err(|e| HostError::io("open", &full, e))?;
+        f.write_all(data)
+            .map_err(|e| HostError::io("write", &full, e))?;
+        f.set_len(data.len() as u64)
+            .map_err(|e| HostError::io("truncate", &full, e))?;
+        if let Some((uid, gid)) = owner {
+            std::os::unix::fs::fchown(&f, Some(uid), Some(gid))
+                .map_err(|e| HostError::io("chown", &full, e))?;
+        }
+        f.set_permissions(fs::Permissions::from_mode(mode))
+            .map_err(|e| HostError::io("chmod", &full, e))?;
+        f.sync_all().map_err(|e| HostError::io("fsync", &full, e))
+    }
+
     /// Modification time as (seconds, nanoseconds) since the epoch, or `None` when absent.
     pub fn mtime(&self, p: impl AsRef<Path>) -> Result<Option<(i64, u32)>, HostError> {
         let full = self.path(&p)?;

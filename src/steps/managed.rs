@@ -149,6 +149,12 @@ pub fn apply(
     // Parents first: rollback works in reverse, removing the file before its directories.
     backup.create_parents(w.path, 0o755, None)?;
     backup.record_file(w.path)?;
+    let ours_before = cx
+        .last_managed
+        .get(&w.key)
+        .cloned()
+        .or_else(|| w.current_managed_hash.clone());
+    backup.note_managed_before(&w.key, ours_before.as_deref())?;
     let ids = cx.host.owner_ids(w.owner.0, w.owner.1)?;
     if w.current.as_deref() != Some(&w.content[..]) {
         root.write_atomic(w.path, &w.content, w.mode, ids)?;

@@ -3,10 +3,20 @@
 //! rewritten (fsynced) before every change: it doubles as the journal a killed run is
 //! rolled back from. Directories are 0700 and copies 0600: backups can hold secrets.
 
+mod restore;
+mod temp;
+
+pub use restore::{managed_after_restore, restore, RestoreFailure, RestoreReport};
+pub use temp::remove_temp_files;
+
 use crate::digest::sha256_hex;
-use crate::host::{Host, HostError, Root};
+use crate::host::{HostError, Root};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// The drift basis recorded for a managed file that did not exist before firstboot
+/// wrote it: a file created there later by hand is an edit, never ours.
+pub const ABSENT: &str = "absent";
 
 /// Where backups live, in the tree.
 pub const BACKUP_ROOT: &str = "/var/log/firstboot/backups";
@@ -69,6 +79,14 @@ pub struct BackupManifest {
     /// Services firstboot started (they were not running): stopped by a rollback.
     #[serde(default)]
     pub started: BTreeSet<String>,
+    /// For each managed key this run wrote, the hash firstboot considered its own before
+    /// the run (the last run's, else what was on disk, else [`ABSENT`]): after a rollback
+    /// the state goes back to it, so hand edits stay protected.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub managed_before: BTreeMap<String, String>,
+    /// When this backup was restored (a second rollback of the same run does nothing).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rolled_back: Option<String>,
 }
 
 /// The backup being written while a module applies.
@@ -256,6 +274,17 @@ impl Backup {
         Ok(())
     }
 
+    /// Record, once per key, the managed hash that was firstboot's own before this run.
+    pub fn note_managed_before(&mut self, key: &str, ours: Option<&str>) -> Result<(), HostError> {
+        if self.manifest.managed_before.contains_key(key) {
+            return Ok(());
+        }
+        self.manifest
+            .managed_before
+            .insert(key.to_string(), ours.unwrap_or(ABSENT).to_string());
+        self.save()
+    }
+
     /// Record the running host name before it is changed.
     pub fn record_hostname(&mut self, old: &str) -> Result<(), HostError> {
         self.manifest.entries.push(Entry::Hostname {
@@ -280,6 +309,18 @@ pub fn load(root: &Root, run_id: &str, module: &str) -> Result<Option<BackupMani
     })
 }
 
+/// Mark a restored backup as rolled back (saved with its manifest).
+pub fn mark_rolled_back(root: &Root, m: &mut BackupManifest) -> Result<(), HostError> {
+    m.rolled_back = Some(crate::timefmt::rfc3339_now());
+    let json = serde_json::to_vec_pretty(&m).unwrap_or_default();
+    root.write_atomic(
+        format!("{}/manifest.json", backup_dir(&m.run_id, &m.module)),
+        &json,
+        0o600,
+        None,
+    )
+}
+
 /// Files whose contents changed since firstboot wrote them (a rollback would lose those edits).
 pub fn edited_since(root: &Root, m: &BackupManifest) -> Result<Vec<String>, HostError> {
     let mut out = Vec::new();
@@ -297,118 +338,6 @@ pub fn edited_since(root: &Root, m: &BackupManifest) -> Result<Vec<String>, Host
         }
     }
     Ok(out)
-}
-
-/// Undo a module's recorded changes in reverse order: contents and metadata back
-/// byte-identical, created files and directories removed, services restarted.
-pub fn restore(host: &Host, m: &BackupManifest) -> Result<Vec<String>, HostError> {
-    let root = &host.root;
-    let dir = backup_dir(&m.run_id, &m.module);
-    let mut done = Vec::new();
-    for e in m.entries.iter().rev() {
-        match e {
-            Entry::File {
-                path,
-                existed: false,
-                ..
-            } => {
-                if root.meta(path)?.is_some_and(|m| m.is_dir) {
-                    root.remove_empty_dir(path)?;
-                } else {
-                    root.remove_file(path)?;
-                }
-                done.push(format!("removed {path}"));
-            }
-            Entry::File {
-                path,
-                link: Some(target),
-                ..
-            } => {
-                root.make_symlink(path, std::path::Path::new(target))?;
-                done.push(format!("restored link {path} -> {target}"));
-            }
-            Entry::File {
-                path,
-                is_dir: true,
-                mode,
-                uid,
-                gid,
-                ..
-            } => {
-                restore_meta(host, path, *mode, *uid, *gid)?;
-                done.push(format!("restored {path}"));
-            }
-            Entry::File {
-                path,
-                copy,
-                mode,
-                uid,
-                gid,
-                mtime,
-                ..
-            } => {
-                let data = match copy {
-                    Some(c) => root.read(format!("{dir}/files/{c}"))?.unwrap_or_default(),
-                    None => Vec::new(),
-                };
-                let owner = match (uid, gid) {
-                    (Some(u), Some(g)) if host.privileged => Some((*u, *g)),
-                    _ => None,
-                };
-                root.write_atomic(path, &data, mode.unwrap_or(0o644), owner)?;
-                if let Some(t) = mtime {
-                    root.set_mtime(path, *t)?;
-                }
-                done.push(format!("restored {path}"));
-            }
-            Entry::DirCreated { path } => {
-                if root.remove_empty_dir(path)? {
-                    done.push(format!("removed {path}/"));
-                }
-            }
-            Entry::Hostname { old } => {
-                if host.is_live() {
-                    nix::unistd::sethostname(old).map_err(|e| {
-                        HostError::io("sethostname", std::path::Path::new(old), e.into())
-                    })?;
-                    done.push(format!("host name {old}"));
-                }
-            }
-        }
-    }
-    if host.is_live() {
-        let sm = host.services();
-        use crate::host::services::ServiceVerb;
-        for s in &m.started {
-            match sm.act(&host.runner, s, ServiceVerb::Stop) {
-                Ok(()) => done.push(format!("stopped {s} (it was not running before)")),
-                Err(e) => tracing::warn!("after rollback, stopping {s} failed: {e}"),
-            }
-        }
-        for s in m.services.iter().filter(|s| !m.started.contains(*s)) {
-            match sm.act(&host.runner, s, ServiceVerb::Restart) {
-                Ok(()) => done.push(format!("restarted {s}")),
-                Err(e) => tracing::warn!("after rollback, restarting {s} failed: {e}"),
-            }
-        }
-    }
-    Ok(done)
-}
-
-fn restore_meta(
-    host: &Host,
-    path: &str,
-    mode: Option<u32>,
-    uid: Option<u32>,
-    gid: Option<u32>,
-) -> Result<(), HostError> {
-    if let Some(m) = mode {
-        host.root.set_mode(path, m)?;
-    }
-    if let (Some(u), Some(g), true) = (uid, gid, host.privileged) {
-        host.root.set_owner(path, u, g)?;
-    }
-    Ok(())
 }
 
 /// Run ids that hold a backup of `module`, oldest first.
