@@ -2,8 +2,8 @@
 //! that add or override them (`--modules-dir`, `/etc/firstboot/modules.d`). Everything
 //! is parsed strictly and all problems are reported together.
 
+use crate::checks::CheckKind;
 use crate::diag::{Diagnostic, Diagnostics};
-use crate::engine::checks::CheckKind;
 use crate::inputs::InputDecl;
 use crate::manifest::{Manifest, Module};
 use crate::profile::Profile;

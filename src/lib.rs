@@ -8,6 +8,7 @@
 pub mod actions;
 pub mod backup;
 pub mod catalog;
+pub mod checks;
 pub mod cli;
 pub mod commands;
 pub mod diag;

@@ -1,7 +1,7 @@
 //! What a person watching a run sees: an indicatif progress bar with colour on a
 //! terminal, plain timestamped lines otherwise (cloud-init console, pipes, CI).
 
-use crate::engine::checks::{CheckResult, CheckStatus};
+use crate::checks::{CheckResult, CheckStatus};
 use crate::steps::{Change, Planned};
 use console::style;
 use indicatif::{ProgressBar, ProgressStyle};

@@ -153,3 +153,44 @@ fn certificate_check_verifies_the_chain_against_ca_file() {
         }
     }
 }
+
+#[test]
+fn key_mode_is_read_through_the_root_when_the_key_is_an_absolute_symlink() {
+    // In an image, /srv/tls/key.pem -> /etc/fb-test/key.pem points into the image. The
+    // build machine's /etc/hostname (0644) must not be what the check looks at.
+    let (cert, key) = fixture(&["mail.example.test"], -DAY, 90 * DAY, None);
+    let t = existing(&cert, &key, "");
+    std::fs::remove_file(t.path("/srv/tls/key.pem")).unwrap();
+    t.write("/etc/hostname", &key);
+    std::fs::set_permissions(
+        t.path("/etc/hostname"),
+        std::fs::Permissions::from_mode(0o600),
+    )
+    .unwrap();
+    std::os::unix::fs::symlink("/etc/hostname", t.path("/srv/tls/key.pem")).unwrap();
+    let (code, line) = validate(&t);
+    assert_eq!(code, Some(0), "{line}");
+    assert!(line.contains("PASS"), "{line}");
+    // And a key open to everyone inside the tree is still found.
+    std::fs::set_permissions(
+        t.path("/etc/hostname"),
+        std::fs::Permissions::from_mode(0o644),
+    )
+    .unwrap();
+    let (code, line) = validate(&t);
+    assert_eq!(code, Some(1), "{line}");
+    assert!(line.contains("is open to every user (mode 0644)"), "{line}");
+}
+
+#[test]
+fn validate_writes_its_check_lines_to_the_log_as_run_does() {
+    let (cert, key) = fixture(&["mail.example.test"], -DAY, 90 * DAY, None);
+    let t = existing(&cert, &key, "");
+    let (code, line) = validate(&t);
+    assert_eq!(code, Some(0), "{line}");
+    let log = t.read("/var/log/firstboot/7-ssl_config.log");
+    assert!(
+        log.contains("check certificate /srv/tls/cert.pem: PASS key matches"),
+        "{log}"
+    );
+}

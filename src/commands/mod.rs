@@ -35,7 +35,9 @@ pub fn dispatch(cli: Cli, logs: &Logs) -> Result<()> {
             overwrite,
         } => run::run(&cli, sel, *force, *overwrite, logs),
         Command::Plan { sel, force, json } => plan::plan(&cli, sel, *force, *json),
-        Command::Validate { modules, sel, json } => validate::validate(&cli, modules, sel, *json),
+        Command::Validate { modules, sel, json } => {
+            validate::validate(&cli, modules, sel, *json, logs)
+        }
         Command::Rollback {
             module,
             run_id,

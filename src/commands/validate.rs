@@ -1,10 +1,12 @@
 //! `firstboot validate [MODULE]...`: run checks against the host as it is.
 
+use crate::backup::BackupManifest;
+use crate::checks::{run_checks, CheckResult, CheckStatus};
 use crate::cli::{Cli, Selection};
-use crate::engine::checks::{CheckResult, CheckStatus};
 use crate::engine::module::build;
 use crate::engine::prepare;
 use crate::error::{Error, Result};
+use crate::logging::Logs;
 use crate::state::State;
 use serde::Serialize;
 
@@ -14,13 +16,26 @@ struct ModuleChecks {
     checks: Vec<CheckResult>,
 }
 
-/// Validate the named modules (default: all of the profile's).
-pub fn validate(cli: &Cli, modules: &[String], sel: &Selection, json: bool) -> Result<()> {
+/// Validate the named modules (default: all of the profile's). Results go to the logs
+/// too, with the same lines `run` writes for its checks.
+pub fn validate(
+    cli: &Cli,
+    modules: &[String],
+    sel: &Selection,
+    json: bool,
+    logs: &Logs,
+) -> Result<()> {
     let state = State::load(&crate::host::Root::new(&cli.root))?;
     let mut opts = super::options(cli, Some(sel));
     opts.only.extend(modules.iter().cloned());
     let fallback = state.profile.clone().or_else(|| Some("advanced".into()));
     let p = prepare(&opts, fallback.as_deref())?;
+    let ids: Vec<&str> = p.selected.iter().map(|m| m.id.as_str()).collect();
+    if let Err(e) = logs.open(&p.host.root, p.redactor.clone(), &ids) {
+        tracing::warn!("validate: not writing the log files: {e}");
+    }
+    // Nothing was changed by this command: no service was (re)started, no retry.
+    let cx = p.check_cx(&BackupManifest::default());
     let mut report = Vec::new();
     let ctxs = p.contexts().map_err(|e| Error::Module {
         module: "(outputs)".into(),
@@ -31,7 +46,10 @@ pub fn validate(cli: &Cli, modules: &[String], sel: &Selection, json: bool) -> R
             module: m.id.clone(),
             reason: e,
         })?;
-        let checks: Vec<CheckResult> = built.checks.iter().map(|c| c.run(&p.host)).collect();
+        let span = tracing::info_span!("module", id = %m.id);
+        let _g = span.enter();
+        tracing::info!("validate: {} check(s)", built.checks.len());
+        let checks = run_checks(&cx, &built.checks, &mut |_| {});
         report.push(ModuleChecks {
             id: m.id.clone(),
             checks,
@@ -58,14 +76,7 @@ pub fn validate(cli: &Cli, modules: &[String], sel: &Selection, json: bool) -> R
                 println!("  (no checks declared)");
             }
             for c in &m.checks {
-                let s = match c.status {
-                    CheckStatus::Pass => "PASS",
-                    CheckStatus::Fail => "FAIL",
-                    CheckStatus::Skipped => "SKIP",
-                    CheckStatus::Pending => "PENDING",
-                    CheckStatus::Warn => "WARN",
-                };
-                println!("  {s} {}: {}", c.name, c.detail);
+                println!("  {} {}: {}", c.status.word(), c.name, c.detail);
             }
         }
     }

@@ -1,27 +1,21 @@
-//! The `records` check: resolve each of the module's records through the system resolver
-//! or a given server and tell apart `pass` (visible and right), `pending` (not visible
-//! yet, not computable yet, waiting for the provider, or the server cannot be asked) and
-//! `fail` (visible but wrong).
+//! What the `records` check concludes from a server's answers: `pass` (visible and
+//! right), `pending` (not visible yet, not computable yet, waiting for the provider) or
+//! `fail` (visible but wrong). A verdict of this library; `src/checks/records.rs` asks
+//! the server and reports it.
 
-use super::compare::{compare, units, Compared, Verdict};
-use super::decl::{compute_all, Publish, Rendered};
-use super::query::system_server;
+use super::compare::{Compared, Verdict};
+use super::decl::Publish;
 use super::record::{Record, RecordValue};
-use crate::engine::checks::{CheckResult, CheckStatus};
-use crate::host::Host;
-use serde::Deserialize;
-use std::net::IpAddr;
 
-/// Resolve the module's records and compare them with what they should be.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RecordsCheck {
-    /// Server to ask (empty or absent: the first nameserver of /etc/resolv.conf).
-    #[serde(default)]
-    pub server: String,
-    /// The module's records; filled in by the catalog from the manifest's `records:`.
-    #[serde(default)]
-    pub records: Vec<Rendered>,
+/// How a module's records stand at a server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Standing {
+    /// Every record is visible and right.
+    Pass,
+    /// Some are not visible yet, not computable yet, or wait for the provider.
+    Pending,
+    /// A record of ours is visible but wrong.
+    Fail,
 }
 
 fn want(c: &Compared) -> String {
@@ -33,53 +27,10 @@ fn want(c: &Compared) -> String {
         .join(", ")
 }
 
-impl RecordsCheck {
-    /// Run the check on `host` (skipped on an offline root: nothing resolves there).
-    pub fn run(&self, host: &Host) -> CheckResult {
-        let mut name = "DNS records".to_string();
-        let out = |name: String, status, detail: String| CheckResult {
-            name,
-            status,
-            detail,
-        };
-        if !host.is_live() {
-            return out(name, CheckStatus::Skipped, "offline root".into());
-        }
-        let server: IpAddr = match self.server.trim() {
-            "" => match system_server(&host.root) {
-                Ok(s) => s,
-                Err(e) => return out(name, CheckStatus::Fail, e.to_string()),
-            },
-            s => match s.parse() {
-                Ok(ip) => ip,
-                Err(_) => {
-                    return out(
-                        name,
-                        CheckStatus::Fail,
-                        format!("{s:?} is not an IP address"),
-                    )
-                }
-            },
-        };
-        name = format!("DNS records at {server}");
-        let records = match compute_all(&self.records, &host.root) {
-            Ok(r) => r,
-            Err(e) => return out(name, CheckStatus::Fail, e.to_string()),
-        };
-        // A server that cannot be asked says nothing about the records: not visible yet.
-        let compared = match compare(server, &units(&records), false) {
-            Ok(c) => c,
-            Err(e) => return out(name, CheckStatus::Pending, format!("cannot resolve: {e}")),
-        };
-        let (status, detail) = judge(&compared, &records);
-        out(name, status, detail)
-    }
-}
-
-/// The check's status and detail from the comparisons and the records (pending ones
+/// The standing and detail from the comparisons and the records (pending ones
 /// included): our records different on the server fail; missing ones, records not
 /// computable yet and provider records that are not right yet are pending.
-pub fn judge(compared: &[Compared], records: &[Record]) -> (CheckStatus, String) {
+pub fn judge(compared: &[Compared], records: &[Record]) -> (Standing, String) {
     let (mut ok, mut wrong, mut pending) = (0, Vec::new(), Vec::new());
     for c in compared {
         match (&c.verdict, c.unit.publish) {
@@ -111,11 +62,11 @@ pub fn judge(compared: &[Compared], records: &[Record]) -> (CheckStatus, String)
         }
     }
     let status = if !wrong.is_empty() {
-        CheckStatus::Fail
+        Standing::Fail
     } else if !pending.is_empty() {
-        CheckStatus::Pending
+        Standing::Pending
     } else {
-        CheckStatus::Pass
+        Standing::Pass
     };
     let mut detail = vec![format!("{ok} of {} ok", compared.len())];
     if !wrong.is_empty() {
@@ -171,14 +122,14 @@ mod tests {
         let wrong = compare_one(&mx, &answer(RType::Mx, "10 other.test"), false);
         let ptr_wrong = compare_one(&ptr, &answer(RType::Ptr, "vm-1.provider.test"), false);
 
-        assert_eq!(judge(std::slice::from_ref(&ok), &[]).0, CheckStatus::Pass);
+        assert_eq!(judge(std::slice::from_ref(&ok), &[]).0, Standing::Pass);
         let (s, d) = judge(&[ok.clone(), missing], &[]);
-        assert_eq!(s, CheckStatus::Pending);
+        assert_eq!(s, Standing::Pending);
         assert!(d.contains("MX example.test.: not visible yet"), "{d}");
         let (s, d) = judge(&[ok.clone(), ptr_wrong], &[]);
         assert_eq!(
             s,
-            CheckStatus::Pending,
+            Standing::Pending,
             "the provider's PTR never fails the module"
         );
         assert!(
@@ -186,7 +137,7 @@ mod tests {
             "{d}"
         );
         let (s, d) = judge(&[wrong], &[]);
-        assert_eq!(s, CheckStatus::Fail);
+        assert_eq!(s, Standing::Fail);
         assert!(
             d.contains("server has 60 10 other.test., want 10 mail.example.test."),
             "{d}"
@@ -199,7 +150,7 @@ mod tests {
             value: RecordValue::Pending("certificate not issued yet (/c)".into()),
         };
         let (s, d) = judge(&[ok], &[tlsa]);
-        assert_eq!(s, CheckStatus::Pending);
+        assert_eq!(s, Standing::Pending);
         assert!(
             d.contains("TLSA _25._tcp.mail.example.test.: certificate not issued yet"),
             "{d}"

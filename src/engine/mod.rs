@@ -2,12 +2,12 @@
 //! them in order with backup, checks and rollback.
 
 pub mod build;
-pub mod checks;
 pub mod module;
 pub mod plan;
 pub mod run;
 
 use crate::catalog::Catalog;
+use crate::checks::{CheckCx, Retry};
 use crate::error::{Error, Result};
 use crate::facts::Facts;
 use crate::host::{Host, HostError, Root, Runner};
@@ -116,6 +116,18 @@ impl Prepared {
         }
         self.built = built;
         Ok(())
+    }
+
+    /// What a module's checks run with; checks that may settle are retried when the
+    /// module started, reloaded or restarted a service (`backup` records which).
+    pub fn check_cx(&self, backup: &crate::backup::BackupManifest) -> CheckCx<'_> {
+        let touched = !backup.services.is_empty() || !backup.started.is_empty();
+        CheckCx {
+            host: &self.host,
+            redactor: &self.redactor,
+            timeout: crate::dns::wire::TIMEOUT,
+            retry: Retry::after_services(touched),
+        }
     }
 
     /// An input error found after resolution (by a step), located in the config file.

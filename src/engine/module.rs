@@ -1,7 +1,7 @@
 //! One module, made concrete for a run: its declarations rendered with the inputs and
 //! earlier modules' outputs, and typed into steps and checks.
 
-use super::checks::CheckKind;
+use crate::checks::CheckKind;
 use crate::manifest::Module;
 use crate::render::{render_in, Ctx};
 use crate::steps::StepKind;

@@ -419,17 +419,9 @@ fn apply_module(
             failpoint.change();
         }
     }
-    for c in &built.checks {
-        let r = c.run(&p.host);
-        tracing::info!("check {}: {:?} {}", r.name, r.status, r.detail);
-        rep.check(&r);
-        if r.status == super::checks::CheckStatus::Fail {
-            return Err(format!(
-                "check `{}` failed: {}",
-                r.name,
-                p.redactor.mask(&r.detail)
-            ));
-        }
-    }
+    let cx = p.check_cx(backup.manifest());
+    crate::checks::first_failure(&crate::checks::run_checks(&cx, &built.checks, &mut |r| {
+        rep.check(r)
+    }))?;
     Ok(run.managed)
 }

@@ -1,0 +1,69 @@
+//! Checks: what must hold after a module ran. They mirror steps: one [`Check`] trait,
+//! one file per kind, and [`CheckKind`], the serde-tagged enum that is the only registry
+//! of check kind names. [`run_checks`] runs a module's checks for both `run` (a failure
+//! rolls the module back) and `validate`, with the same masking, log lines and retry.
+
+pub mod certificate;
+pub mod command;
+pub mod file;
+pub mod records;
+mod result;
+mod run;
+
+pub use result::{CheckResult, CheckStatus};
+pub use run::{first_failure, run_checks, Retry};
+
+use crate::host::Host;
+use crate::redact::Redactor;
+use serde::Deserialize;
+use std::time::Duration;
+
+/// What a check may use: the host boundary, the secret mask, a time limit for anything
+/// that waits (commands, DNS queries) and the retry policy.
+pub struct CheckCx<'a> {
+    /// The host boundary (files through its root, commands, network).
+    pub host: &'a Host,
+    /// Masks secrets in names and details.
+    pub redactor: &'a Redactor,
+    /// How long one network exchange may take.
+    pub timeout: Duration,
+    /// How failures of checks that may settle are retried.
+    pub retry: Retry,
+}
+
+/// One check kind.
+pub trait Check {
+    /// Run it once against the host.
+    fn run(&self, cx: &CheckCx) -> CheckResult;
+    /// Whether a failure may be transient right after a service was (re)started (a
+    /// daemon still binding its socket) and is worth retrying. Checks of files are not.
+    fn settles(&self) -> bool {
+        false
+    }
+}
+
+/// A check, by kind: the only registry of check kind names.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum CheckKind {
+    /// Something about a file.
+    File(file::FileCheck),
+    /// A command's exit status and output.
+    Command(command::CommandCheck),
+    /// The module's DNS records resolve to what they should be.
+    Records(records::RecordsCheck),
+    /// A certificate and its key: match, names, expiry, chain.
+    Certificate(certificate::CertificateCheck),
+}
+
+impl CheckKind {
+    /// The check behind the kind.
+    pub fn check(&self) -> &dyn Check {
+        match self {
+            CheckKind::File(c) => c,
+            CheckKind::Command(c) => c,
+            CheckKind::Records(c) => c,
+            CheckKind::Certificate(c) => c,
+        }
+    }
+}

@@ -1,0 +1,174 @@
+//! [`run_checks`]: the one way checks run, for `run` and `validate` alike: each result is
+//! masked, logged (a failure at WARN) and reported, and a check that may settle is
+//! retried when a service was just (re)started.
+
+use super::{CheckCx, CheckKind, CheckResult, CheckStatus};
+use std::time::Duration;
+
+/// How failures of checks that may settle are retried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retry {
+    /// Extra attempts after the first.
+    pub retries: u32,
+    /// Wait between attempts.
+    pub delay: Duration,
+}
+
+impl Retry {
+    /// No retry: one attempt.
+    pub const NONE: Retry = Retry {
+        retries: 0,
+        delay: Duration::ZERO,
+    };
+
+    /// The policy for a module's checks: a daemon started, reloaded or restarted by the
+    /// module gets a few seconds to open its sockets; otherwise one attempt.
+    pub fn after_services(touched: bool) -> Retry {
+        if touched {
+            Retry {
+                retries: 5,
+                delay: Duration::from_secs(1),
+            }
+        } else {
+            Retry::NONE
+        }
+    }
+}
+
+/// Run `checks` in order; `report` sees each final result. Names and details are masked,
+/// every result is logged (`check NAME: STATUS detail`, failures at WARN), and a failing
+/// check that may settle is retried by `cx.retry`.
+pub fn run_checks(
+    cx: &CheckCx,
+    checks: &[CheckKind],
+    report: &mut dyn FnMut(&CheckResult),
+) -> Vec<CheckResult> {
+    let mut out = Vec::with_capacity(checks.len());
+    for c in checks {
+        let check = c.check();
+        let mut r = check.run(cx);
+        let mut left = if check.settles() { cx.retry.retries } else { 0 };
+        while r.status == CheckStatus::Fail && left > 0 {
+            tracing::info!(
+                "check {}: failed ({}); retrying in {:?}",
+                cx.redactor.mask(&r.name),
+                cx.redactor.mask(&r.detail),
+                cx.retry.delay
+            );
+            std::thread::sleep(cx.retry.delay);
+            left -= 1;
+            r = check.run(cx);
+        }
+        r.name = cx.redactor.mask(&r.name);
+        r.detail = cx.redactor.mask(&r.detail);
+        if r.status == CheckStatus::Fail {
+            tracing::warn!("check {}: {} {}", r.name, r.status.word(), r.detail);
+        } else {
+            tracing::info!("check {}: {} {}", r.name, r.status.word(), r.detail);
+        }
+        report(&r);
+        out.push(r);
+    }
+    out
+}
+
+/// The error a module fails with when one of its checks failed: the first failure, by
+/// name and (masked) detail.
+pub fn first_failure(results: &[CheckResult]) -> Result<(), String> {
+    match results.iter().find(|r| r.status == CheckStatus::Fail) {
+        Some(r) => Err(format!("check `{}` failed: {}", r.name, r.detail)),
+        None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::{command::CommandCheck, file::FileCheck};
+    use crate::host::{Host, Root, Runner};
+    use crate::redact::Redactor;
+
+    fn host(root: &std::path::Path, redactor: &Redactor) -> Host {
+        Host::new(
+            Root::new(root),
+            Runner::new(Duration::from_secs(10), redactor.clone()),
+        )
+    }
+
+    fn cx<'a>(host: &'a Host, redactor: &'a Redactor, retry: Retry) -> CheckCx<'a> {
+        CheckCx {
+            host,
+            redactor,
+            timeout: Duration::from_secs(1),
+            retry,
+        }
+    }
+
+    #[test]
+    fn results_are_masked_and_reported_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("pw"), "hunter2-secret\n").unwrap();
+        let redactor = Redactor::new(["hunter2-secret".to_string()]);
+        let h = host(dir.path(), &redactor);
+        let checks = [
+            CheckKind::File(FileCheck {
+                path: "/pw".into(),
+                exists: true,
+                contains: Some("hunter2-secret-not-there".into()),
+                mode: None,
+            }),
+            CheckKind::File(FileCheck {
+                path: "/absent".into(),
+                exists: false,
+                contains: None,
+                mode: None,
+            }),
+        ];
+        let mut seen = Vec::new();
+        let out = run_checks(&cx(&h, &redactor, Retry::NONE), &checks, &mut |r| {
+            seen.push(r.status)
+        });
+        assert_eq!(seen, [CheckStatus::Fail, CheckStatus::Pass]);
+        assert!(!out[0].detail.contains("hunter2"), "{}", out[0].detail);
+        assert!(
+            out[0].detail.contains("does not contain"),
+            "{}",
+            out[0].detail
+        );
+        let err = first_failure(&out).unwrap_err();
+        assert!(err.starts_with("check `file /pw` failed"), "{err}");
+        assert!(!err.contains("hunter2"), "{err}");
+        assert!(first_failure(&out[1..]).is_ok());
+    }
+
+    #[test]
+    fn a_check_that_settles_is_retried_only_under_a_retry_policy() {
+        let dir = tempfile::tempdir().unwrap();
+        let count = dir.path().join("count");
+        // Fails twice, then passes: a daemon that needs a moment after its restart.
+        let script = format!(
+            "n=$(cat {0} 2>/dev/null || echo 0); n=$((n+1)); echo $n > {0}; [ $n -ge 3 ]",
+            count.display()
+        );
+        let check = [CheckKind::Command(CommandCheck {
+            argv: vec!["sh".into(), "-c".into(), script],
+            name: Some("settles".into()),
+            expect_exit: 0,
+            stdout_contains: None,
+            stdout_equals: None,
+        })];
+        let redactor = Redactor::new(Vec::new());
+        let h = host(std::path::Path::new("/"), &redactor);
+        let once = run_checks(&cx(&h, &redactor, Retry::NONE), &check, &mut |_| {});
+        assert_eq!(once[0].status, CheckStatus::Fail);
+        let retry = Retry {
+            retries: 3,
+            delay: Duration::from_millis(1),
+        };
+        let again = run_checks(&cx(&h, &redactor, retry), &check, &mut |_| {});
+        assert_eq!(again[0].status, CheckStatus::Pass, "{}", again[0].detail);
+        assert_eq!(std::fs::read_to_string(&count).unwrap().trim(), "3");
+        assert_eq!(Retry::after_services(false), Retry::NONE);
+        assert!(Retry::after_services(true).retries > 0);
+    }
+}
