@@ -112,12 +112,13 @@ fn run(c: &CertificateCheck, host: &Host) -> CheckResult {
 fn key_mode(host: &Host, key: &str, problems: &mut Vec<String>) {
     use std::os::unix::fs::PermissionsExt;
     // Follow symbolic links (certbot's live/ names point into archive/), inside the
-    // root: under an offline tree an absolute link points into the tree.
+    // root: under an offline tree an absolute link points into the tree (`follow` has
+    // resolved every link there; on the live system the OS follows them).
     let mode = host
         .root
         .follow(key)
         .ok()
-        .and_then(|p| std::fs::symlink_metadata(p).ok())
+        .and_then(|p| std::fs::metadata(p).ok())
         .map(|m| m.permissions().mode() & 0o7777);
     if let Some(m) = mode.filter(|m| m & 0o007 != 0) {
         problems.push(format!(
@@ -139,4 +140,37 @@ fn verify_chain(
         .ok_or_else(|| format!("CA file {ca_file} does not exist"))?;
     let roots = parse_chain(&data).map_err(|e| format!("CA file {ca_file} {e}"))?;
     chain::verify(chain, &roots, now)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::host::{Root, Runner};
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn key_mode_follows_a_relative_link_on_the_live_system() {
+        // certbot's live/privkey.pem -> ../../archive/.../privkey1.pem: the link's own
+        // mode (0777) is not the key's.
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("archive")).unwrap();
+        std::fs::create_dir_all(dir.path().join("live")).unwrap();
+        let real = dir.path().join("archive/privkey1.pem");
+        std::fs::write(&real, "key").unwrap();
+        std::fs::set_permissions(&real, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let link = dir.path().join("live/privkey.pem");
+        std::os::unix::fs::symlink("../archive/privkey1.pem", &link).unwrap();
+        let redactor = crate::redact::Redactor::new(Vec::new());
+        let host = Host::new(
+            Root::new("/"),
+            Runner::new(std::time::Duration::from_secs(1), redactor),
+        );
+        let mut problems = Vec::new();
+        key_mode(&host, &link.display().to_string(), &mut problems);
+        assert!(problems.is_empty(), "{problems:?}");
+        std::fs::set_permissions(&real, std::fs::Permissions::from_mode(0o644)).unwrap();
+        key_mode(&host, &link.display().to_string(), &mut problems);
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(problems[0].contains("mode 0644"), "{problems:?}");
+    }
 }
