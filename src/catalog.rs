@@ -171,7 +171,10 @@ fn parse_module(raw: RawModule, diags: &mut Diagnostics) -> Option<Module> {
     for (k, d) in &manifest.inputs {
         d.problems(&format!("inputs.{k}"), &mut problems);
     }
-    problems.extend(crate::dns::inject::records(&mut manifest));
+    problems.extend(crate::dns::inject::records(
+        &manifest.records,
+        manifest.checks.iter_mut().map(|d| &mut d.body),
+    ));
     for (k, r) in problems {
         diags.push(&file, &k, r);
     }

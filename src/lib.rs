@@ -5,7 +5,6 @@
 //! module declares (each with plan and apply), the [`host`] boundary every change goes
 //! through, and the [`engine`] that orders modules, backs up, checks and rolls back.
 
-pub mod actions;
 pub mod backup;
 pub mod catalog;
 pub mod checks;

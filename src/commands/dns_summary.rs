@@ -2,10 +2,10 @@
 //! summary a run ends with: what was published or is to be published, what is pending,
 //! and what to ask the DNS provider for, copy-pasteable.
 
-use super::decl::{compute_all, render, Publish};
-use super::name::DName;
-use super::record::Record;
-use super::{format, RECORDS_DIR};
+use crate::dns::decl::{compute_all, render, Publish};
+use crate::dns::name::DName;
+use crate::dns::record::Record;
+use crate::dns::{format, RECORDS_DIR};
 use crate::engine::Prepared;
 use serde_json::Value;
 

@@ -1,5 +1,6 @@
 //! One file per subcommand: each turns parsed arguments into engine calls and output.
 
+pub mod dns_summary;
 pub mod list;
 pub mod plan;
 pub mod records;

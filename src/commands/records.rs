@@ -3,11 +3,11 @@
 //! the DNS provider for; with `--diff`, compared with what a server answers now. Reads
 //! only (and asks DNS servers with `--diff`).
 
+use super::dns_summary::{module_records, ModuleRecords};
 use crate::cli::{Cli, Selection};
 use crate::dns::compare::{compare, units, Verdict};
 use crate::dns::query::{authoritative_server, system_server};
 use crate::dns::record::RecordJson;
-use crate::dns::summary::{module_records, ModuleRecords};
 use crate::dns::{format, Publish};
 use crate::engine::prepare;
 use crate::error::{Error, Result};

@@ -20,7 +20,7 @@ pub fn run(cli: &Cli, sel: &Selection, force: bool, overwrite: bool, logs: &Logs
     let run_id = crate::engine::run::run(&p, RunOpts { force, overwrite }, rep.as_mut())?;
     rep.note(&format!("run {run_id} finished"));
     if !cli.quiet {
-        if let Some(dns) = crate::dns::summary::after_run(&p) {
+        if let Some(dns) = super::dns_summary::after_run(&p) {
             print!("{dns}");
         }
     }

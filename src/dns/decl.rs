@@ -6,8 +6,7 @@ use super::name::DName;
 use super::record::{Data, Record};
 use super::DnsError;
 use crate::host::Root;
-use crate::manifest::render_strings;
-use crate::render::Ctx;
+use crate::render::{render_in, Ctx, RenderError};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use std::net::IpAddr;
@@ -236,4 +235,22 @@ pub fn render(decls: &[RecordDecl], ctx: &Value) -> Result<Vec<Rendered>, String
             serde_json::from_value(v).map_err(|e| format!("{}: {e}", at()))
         })
         .collect()
+}
+
+/// Render every string leaf of `v` as a Tera template (as a manifest's declarations are).
+fn render_strings(v: &Value, ctx: &Ctx) -> Result<Value, RenderError> {
+    Ok(match v {
+        Value::String(s) => Value::String(render_in(s, ctx)?),
+        Value::Array(a) => Value::Array(
+            a.iter()
+                .map(|x| render_strings(x, ctx))
+                .collect::<Result<_, _>>()?,
+        ),
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .map(|(k, x)| Ok((k.clone(), render_strings(x, ctx)?)))
+                .collect::<Result<_, RenderError>>()?,
+        ),
+        other => other.clone(),
+    })
 }

@@ -4,7 +4,7 @@
 //! with the same inputs. Steps get them typed instead, when the module is built (the
 //! `records` hook of [`crate::steps::StepKind`]); no module reaches another's records.
 
-use crate::manifest::Manifest;
+use super::decl::RecordDecl;
 use serde_json::{Map, Value};
 
 fn fill(body: &mut Value, records: &[Value], key: &str, out: &mut Vec<(String, String)>) {
@@ -26,18 +26,21 @@ fn fill(body: &mut Value, records: &[Value], key: &str, out: &mut Vec<(String, S
     }
 }
 
-/// Check the manifest's records and hand them to the checks that use them;
-/// returns the problems as (key, reason).
-pub fn records(m: &mut Manifest) -> Vec<(String, String)> {
+/// Check a manifest's records and hand them to the checks that use them (the bodies of
+/// its checks, in order); returns the problems as (key, reason).
+pub fn records<'a>(
+    records: &[RecordDecl],
+    check_bodies: impl Iterator<Item = &'a mut Value>,
+) -> Vec<(String, String)> {
     let mut out = Vec::new();
-    for (i, r) in m.records.iter().enumerate() {
+    for (i, r) in records.iter().enumerate() {
         for (k, reason) in r.problems() {
             out.push((format!("records[{i}].{k}"), reason));
         }
     }
-    let deferred: Vec<Value> = m.records.iter().map(|r| r.deferred()).collect();
-    for (i, c) in m.checks.iter_mut().enumerate() {
-        if let Some(body) = c.body.get_mut("records") {
+    let deferred: Vec<Value> = records.iter().map(|r| r.deferred()).collect();
+    for (i, c) in check_bodies.enumerate() {
+        if let Some(body) = c.get_mut("records") {
             fill(body, &deferred, &format!("checks[{i}].records"), &mut out);
         }
     }

@@ -15,7 +15,6 @@ pub mod publish;
 pub mod query;
 pub mod record;
 pub mod source;
-pub mod summary;
 pub mod typed;
 pub mod wire;
 

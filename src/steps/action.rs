@@ -1,8 +1,8 @@
-//! `action`: built-in actions templates cannot do. Each lives in `src/actions/` and
+//! `action`: built-in actions templates cannot do. Each lives in `src/steps/actions/` and
 //! implements [`Step`]; this enum is their only registry.
 
+use super::actions;
 use super::{Planned, RunState, Step, StepCx, StepError};
-use crate::actions;
 use crate::backup::Backup;
 use serde::Deserialize;
 

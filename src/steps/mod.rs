@@ -4,6 +4,7 @@
 
 pub mod account;
 pub mod action;
+pub mod actions;
 pub mod block;
 pub mod command;
 pub mod directory;
