@@ -7,7 +7,7 @@ mod restore;
 mod temp;
 
 pub use restore::{managed_after_restore, restore, RestoreFailure, RestoreReport};
-pub use temp::remove_temp_files;
+pub use temp::{remove_temp_files, remove_temp_files_in};
 
 use crate::digest::sha256_hex;
 use crate::host::{HostError, Root};
@@ -328,11 +328,13 @@ pub fn edited_since(root: &Root, m: &BackupManifest) -> Result<Vec<String>, Host
         if let Entry::File {
             path,
             written_sha256: Some(w),
+            sha256: before,
             ..
         } = e
         {
             let now = root.read(path)?.map(|d| sha256_hex(&d));
-            if now.as_deref() != Some(w.as_str()) {
+            // Already back as it was before the run: a rollback loses nothing there.
+            if now.as_deref() != Some(w.as_str()) && now != *before {
                 out.push(path.clone());
             }
         }

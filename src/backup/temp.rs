@@ -56,8 +56,14 @@ pub fn remove_temp_files(root: &Root, m: &BackupManifest) -> Vec<String> {
     removed
 }
 
+/// Remove every temp file of ours directly inside in-tree `dir` (firstboot's own
+/// directories, while holding the lock).
+pub fn remove_temp_files_in(root: &Root, dir: &str) -> Vec<String> {
+    remove_in(root, dir, None)
+}
+
 /// Remove temp files for `target` (or any of ours) directly inside in-tree `dir`.
-pub fn remove_in(root: &Root, dir: &str, target: Option<&str>) -> Vec<String> {
+fn remove_in(root: &Root, dir: &str, target: Option<&str>) -> Vec<String> {
     let Ok(host_dir) = root.path(dir) else {
         return Vec::new();
     };

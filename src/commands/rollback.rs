@@ -24,50 +24,57 @@ pub fn rollback(
         .module(module)
         .map(|m| m.id.clone())
         .ok_or_else(|| Error::Usage(format!("unknown module `{module}`")))?;
-    let run_id = match run_id {
-        Some(r) => r.to_string(),
-        None => backup::runs_of(&root, &id)?.pop().ok_or_else(|| {
-            Error::Usage(format!(
-                "no backup of {id} found under {}",
-                backup::BACKUP_ROOT
-            ))
-        })?,
-    };
-    let manifest = backup::load(&root, &run_id, &id)?
-        .ok_or_else(|| Error::Usage(format!("run {run_id} has no backup of {id}")))?;
-    if let Some(at) = &manifest.rolled_back {
-        println!("{id}: run {run_id} was already rolled back ({at}); nothing to do");
-        return Ok(());
-    }
     let _lock = crate::lock::acquire(&root)?;
     let host = Host::new(
         root.clone(),
         Runner::new(Duration::from_secs(600), Redactor::default()),
     );
     let mut state = State::load(&root)?;
+    // An interrupted run is rolled back first, whatever was asked; if it was this
+    // module's (the run asked for, or the latest), that is the whole job.
     let recovered = crate::engine::run::recover(&host, &mut state)?;
-    // The recovery may just have rolled back this very run.
+    if let Some(f) = recovered.as_ref().filter(|f| f.module == id) {
+        if run_id.is_none_or(|r| r == f.run_id) {
+            println!(
+                "{id}: run {} had been interrupted and is now rolled back",
+                f.run_id
+            );
+            return Ok(());
+        }
+    }
+    // Exit 2 promises nothing changed: not so once a recovery rolled something back.
+    let refuse = |reason: String| match &recovered {
+        None => Error::Usage(reason),
+        Some(f) => Error::Module {
+            module: id.clone(),
+            reason: format!(
+                "{reason} (an interrupted run of {} was rolled back first)",
+                f.module
+            ),
+        },
+    };
+    let run_id = match run_id {
+        Some(r) => r.to_string(),
+        None => backup::runs_of(&root, &id)?.pop().ok_or_else(|| {
+            refuse(format!(
+                "no backup of {id} found under {}",
+                backup::BACKUP_ROOT
+            ))
+        })?,
+    };
     let mut manifest = backup::load(&root, &run_id, &id)?
-        .ok_or_else(|| Error::Usage(format!("run {run_id} has no backup of {id}")))?;
-    if manifest.rolled_back.is_some() {
-        println!("{id}: run {run_id} had been interrupted and is now rolled back");
+        .ok_or_else(|| refuse(format!("run {run_id} has no backup of {id}")))?;
+    if let Some(at) = &manifest.rolled_back {
+        println!("{id}: run {run_id} was already rolled back ({at}); nothing to do");
         return Ok(());
     }
     let edited = backup::edited_since(&root, &manifest)?;
     if !edited.is_empty() && !force {
-        let reason = format!(
+        return Err(refuse(format!(
             "not rolling back {id}: these files changed since run {run_id} wrote them and the changes would be lost: {}; \
              use --force to roll back anyway",
             edited.join(", ")
-        );
-        // Exit 2 promises nothing changed: not so once a recovery rolled something back.
-        return Err(match recovered {
-            None => Error::Usage(reason),
-            Some(other) => Error::Module {
-                module: id,
-                reason: format!("{reason} (an interrupted run of {other} was rolled back first)"),
-            },
-        });
+        )));
     }
     logs.open(&root, Redactor::default(), &[id.as_str()])?;
     let span = tracing::info_span!("module", id = %id);

@@ -181,10 +181,14 @@ impl Recorder<'_> {
     }
 }
 
-/// Roll back a module a killed run left in flight; returns its id. A rollback that cannot
+/// Roll back a module a killed run left in flight; returns which run and module it was. A rollback that cannot
 /// restore everything still ends the journal (the next run continues from the files as
 /// they are) and is returned as the error, naming each file it could not restore.
-pub fn recover(host: &Host, state: &mut State) -> Result<Option<String>> {
+pub fn recover(host: &Host, state: &mut State) -> Result<Option<journal::Inflight>> {
+    // We hold the lock: a temp file of ours in the state directory is a killed write's.
+    for t in backup::remove_temp_files_in(&host.root, crate::state::STATE_DIR) {
+        tracing::info!("removed leftover temp file {t}");
+    }
     let Some(f) = journal::pending(&host.root)? else {
         return Ok(None);
     };
@@ -232,7 +236,7 @@ pub fn recover(host: &Host, state: &mut State) -> Result<Option<String>> {
     state.save(&host.root)?;
     journal::end(&host.root)?;
     match incomplete {
-        None => Ok(Some(f.module)),
+        None => Ok(Some(f)),
         Some(what) => Err(Error::Module {
             module: f.module,
             reason: format!(
@@ -250,8 +254,11 @@ pub fn run(p: &Prepared, opts: RunOpts, rep: &mut dyn Reporter) -> Result<String
     let instance = &p.facts.instance_id;
     let mut state = State::load(root)?;
     let recovered = match recover(&p.host, &mut state)? {
-        Some(m) => {
-            rep.note(&format!("an interrupted run of {m} was rolled back first"));
+        Some(f) => {
+            rep.note(&format!(
+                "an interrupted run of {} was rolled back first",
+                f.module
+            ));
             true
         }
         None => false,
