@@ -155,3 +155,40 @@ fn a_root_that_is_not_a_directory_is_a_usage_error() {
     assert!(stderr(&o).contains("is not a directory"), "{}", stderr(&o));
     assert!(!missing.exists());
 }
+
+#[test]
+fn a_key_given_twice_is_an_error_naming_both_lines() {
+    rejected(
+        "domain: example.test\nipv4: 192.0.2.10\ndomain: other.test\n",
+        &[
+            "config.yaml:3:",
+            "duplicate key `domain` (first on line 1, again on line 3)",
+        ],
+    );
+    rejected(
+        &format!(
+            "{CONFIG}mail: {{mode: relay, relay: {{host: a.test,\n  port: 25, host: b.test}}}}\n"
+        ),
+        &["duplicate key `host` (first on line 5, again on line 6)"],
+    );
+}
+
+#[test]
+fn a_tab_in_the_indentation_says_indent_with_spaces() {
+    rejected(
+        &format!("{CONFIG}mail:\n\tmode: full\n"),
+        &["config.yaml:6:", "indent with spaces"],
+    );
+}
+
+#[test]
+fn a_deeply_nested_config_is_refused_at_once() {
+    let start = std::time::Instant::now();
+    let deep = format!(
+        "{CONFIG}x: {}{}\n",
+        "[".repeat(100_000),
+        "]".repeat(100_000)
+    );
+    rejected(&deep, &["nested more than 64 levels deep"]);
+    assert!(start.elapsed() < std::time::Duration::from_secs(5));
+}
