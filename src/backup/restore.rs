@@ -73,6 +73,10 @@ pub fn restore(host: &Host, m: &BackupManifest) -> RestoreReport {
         let sm = host.services();
         use crate::host::services::ServiceVerb;
         for s in &m.started {
+            // A start that failed leaves nothing running: already as before.
+            if matches!(sm.is_running(&host.runner, s), Ok(false)) {
+                continue;
+            }
             match sm.act(&host.runner, s, ServiceVerb::Stop) {
                 Ok(()) => rep
                     .done

@@ -27,6 +27,7 @@ E2E_PACKAGES=(
   procps          # ps/pgrep inside hosts
   certbot         # ACME client of 7-ssl_config (provider acme)
   cron            # runs /etc/cron.d/certbot where there is no systemd
+  fail2ban        # 10-monitoring (advanced profile)
 )
 
 # Is package $1 installed (dpkg says "install ok installed")?
