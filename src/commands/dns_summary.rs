@@ -84,17 +84,41 @@ pub fn after_run(p: &Prepared) -> Option<String> {
             .collect();
         match &m.publish_server {
             Some(s) if !published.is_empty() && p.host.is_live() => {
-                out.push_str(&format!(
-                    "{}: published at {s} (sent by TSIG-signed update only where the zone differed):\n",
-                    m.id
-                ));
+                // "Published" is what the server answers now, asked after the run; not
+                // what the files say should be there.
+                let answered = s
+                    .parse::<std::net::IpAddr>()
+                    .map_err(|e| e.to_string())
+                    .and_then(|ip| confirmed(ip, &published).map_err(|e| e.to_string()));
+                let (ok, not): (Vec<&Record>, Vec<&Record>) = match &answered {
+                    Ok(yes) => published
+                        .iter()
+                        .partition(|r| yes.contains(&r.zone_line(0))),
+                    Err(_) => (Vec::new(), published.clone()),
+                };
                 let width = published
                     .iter()
                     .map(|r| r.name.fqdn().len())
                     .max()
                     .unwrap_or(0);
-                for r in &published {
-                    out.push_str(&format!("  {}\n", r.zone_line(width)));
+                if !ok.is_empty() {
+                    out.push_str(&format!(
+                        "{}: published at {s} (sent by TSIG-signed update only where the zone differed):\n",
+                        m.id
+                    ));
+                    for r in &ok {
+                        out.push_str(&format!("  {}\n", r.zone_line(width)));
+                    }
+                }
+                if !not.is_empty() {
+                    let why = match &answered {
+                        Ok(_) => format!("not answered by {s} (yet)"),
+                        Err(e) => format!("not confirmed: {s} could not be asked ({e})"),
+                    };
+                    out.push_str(&format!("{}: {why}:\n", m.id));
+                    for r in &not {
+                        out.push_str(&format!("  {}\n", r.zone_line(width)));
+                    }
                 }
                 let rest: Vec<Record> = m
                     .records
@@ -108,4 +132,24 @@ pub fn after_run(p: &Prepared) -> Option<String> {
         }
     }
     Some(out)
+}
+
+/// The zone lines (unpadded) of `records` whose record set `server` answers exactly.
+fn confirmed(
+    server: std::net::IpAddr,
+    records: &[&Record],
+) -> Result<Vec<String>, crate::dns::DnsError> {
+    use crate::dns::compare::{compare, units, Verdict};
+    let compared = compare(server, &units(records.iter().copied()), true)?;
+    Ok(records
+        .iter()
+        .filter(|r| {
+            compared.iter().any(|c| {
+                c.verdict == Verdict::Ok
+                    && c.unit.name == r.name
+                    && r.data().is_some_and(|d| c.unit.owns(d))
+            })
+        })
+        .map(|r| r.zone_line(0))
+        .collect())
 }

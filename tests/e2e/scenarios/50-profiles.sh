@@ -57,6 +57,14 @@ _profiles_whole_run() {
 
   out=$(e2e_exec mail -- firstboot validate 2>&1) || e2e_fail "validate failed: $out"
   e2e_assert_contains "$out" "PASS DNS records" "validate"
+
+  # Someone deletes the DMARC record; a re-run (every module done: nothing is sent)
+  # must not call it published.
+  printf 'server %s\nzone example.test.\nupdate delete _dmarc.example.test. TXT\nsend\n' \
+    "${E2E_HOST_V4[dns]}" | e2e_exec mail -- knsupdate -k /run/e2e/tsig.key
+  out=$(e2e_exec mail -- firstboot run --profile "$profile" 2>&1) || e2e_fail "re-run failed: $out"
+  [[ "$(sed -n '/not answered by/,/^[^ ]/p' <<<"$out")" == *"_dmarc.example.test."* ]] ||
+    e2e_fail "the summary calls the deleted DMARC record published: $out"
 }
 
 scenario_profile_standard_whole_published() {
