@@ -173,47 +173,28 @@ fn parse_module(raw: RawModule, diags: &mut Diagnostics) -> Option<Module> {
     }
     problems.extend(crate::dns::inject::records(
         &manifest.records,
-        manifest.checks.iter_mut().map(|d| &mut d.body),
+        manifest.checks.iter_mut().map(|d| (d.at.clone(), &mut d.body)),
     ));
     for (k, r) in problems {
         diags.push(&file, &k, r);
     }
-    // Embedded templates are parsed when first rendered (the test suite parses them all);
-    // a module from a directory is parsed now, so its mistakes surface before a run.
-    let parsed = if raw.source.starts_with("embedded:") {
-        Ok(Templates::lazy(&raw.templates))
-    } else {
-        Templates::new(&raw.templates)
-    };
-    let templates = match parsed {
-        Ok(t) => Some(t),
-        Err(e) => {
-            diags.push(&file, "templates", e.to_string());
-            None
-        }
-    };
-    for (i, s) in manifest.steps.iter().enumerate() {
+    // Templates are parsed when first rendered, or by `check_refs` (see `Catalog::load`).
+    let templates = Some(Templates::lazy(&raw.templates));
+    for s in &manifest.steps {
         match StepKind::from_body(&s.body) {
-            Err(e) => diags.push(&file, &format!("steps[{i}].{}", s.kind), e.to_string()),
+            Err(e) => diags.push(&file, &format!("{}.{}", s.at, s.kind), e.to_string()),
             Ok(k) if k.takes_records() && manifest.records.is_empty() => diags.push(
                 &file,
-                &format!("steps[{i}].{}", s.kind),
+                &format!("{}.{}", s.at, s.kind),
                 "works on the module's DNS records, but the module declares no `records:`",
             ),
             Ok(_) => {}
         }
-        check_templates(
-            &raw.id,
-            s,
-            templates.as_ref(),
-            &file,
-            &format!("steps[{i}]"),
-            diags,
-        );
+        check_templates(&raw.id, s, templates.as_ref(), &file, &s.at, diags);
     }
-    for (i, c) in manifest.checks.iter().enumerate() {
+    for c in &manifest.checks {
         if let Err(e) = serde_json::from_value::<CheckKind>(c.body.clone()) {
-            diags.push(&file, &format!("checks[{i}].{}", c.kind), e.to_string());
+            diags.push(&file, &format!("{}.{}", c.at, c.kind), e.to_string());
         }
     }
     let templates = templates?;
@@ -223,6 +204,7 @@ fn parse_module(raw: RawModule, diags: &mut Diagnostics) -> Option<Module> {
         manifest,
         templates,
         source: raw.source,
+        text: raw.manifest.into(),
     })
 }
 
@@ -303,6 +285,19 @@ impl Catalog {
             modules,
             profiles: BTreeMap::new(),
         };
+        // The embedded catalog as shipped is checked whole by the test suite; a catalog
+        // with a module from a directory is checked whole now, before anything runs.
+        if !extra.is_empty()
+            && cat
+                .modules
+                .iter()
+                .any(|m| !m.source.starts_with("embedded:"))
+        {
+            cat.check_refs(&mut diags);
+        }
+        for m in &cat.modules {
+            diags.locate_in(&m.manifest_path(), &m.text);
+        }
         for f in PROFILES.files() {
             let name = f
                 .path()
@@ -334,6 +329,33 @@ impl Catalog {
             Ok(cat)
         } else {
             Err(diags)
+        }
+    }
+
+    /// Check every variable path and template reference of every module (see
+    /// [`crate::refs`]), and parse the templates of modules from directories.
+    pub fn check_refs(&self, diags: &mut Diagnostics) {
+        let schema = self.schema();
+        let outputs = self
+            .modules
+            .iter()
+            .map(|m| {
+                let keys = m.manifest.outputs.keys().cloned().collect();
+                (m.name().to_string(), (m.order, keys))
+            })
+            .collect();
+        let scope = crate::refs::Scope {
+            schema: &schema,
+            outputs: &outputs,
+        };
+        for m in &self.modules {
+            let before = diags.0.len();
+            crate::refs::check(m, &scope, diags);
+            if diags.0.len() == before && !m.source.starts_with("embedded:") {
+                if let Err(e) = m.templates.check() {
+                    diags.push(&m.manifest_path(), "templates", e.to_string());
+                }
+            }
         }
     }
 

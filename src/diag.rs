@@ -45,14 +45,17 @@ impl Diagnostics {
         self.0.is_empty()
     }
 
-    /// Fill in line numbers for diagnostics of `file` by locating their keys in `text`.
+    /// Fill in line numbers for diagnostics of `file` by locating their keys in `text`
+    /// (from the key paths' positions, list items counted; a text search otherwise).
     pub fn locate_in(&mut self, file: &str, text: &str) {
+        let mut index = None;
         for d in self
             .0
             .iter_mut()
             .filter(|d| d.file == file && d.line.is_none())
         {
-            d.line = locate_key(text, &d.key);
+            let lines = index.get_or_insert_with(|| crate::yamllines::Lines::of(text));
+            d.line = lines.line(&d.key).or_else(|| locate_key(text, &d.key));
         }
     }
 }
@@ -116,5 +119,14 @@ mod tests {
         assert_eq!(locate_key(text, "mail.mode"), Some(3));
         assert_eq!(locate_key(text, "domain"), Some(1));
         assert_eq!(locate_key(text, "nothere"), None);
+    }
+
+    #[test]
+    fn list_items_point_at_their_own_line() {
+        let text = "mail:\n  users:\n    - name: a\n      password_hash: x\n    - name: \"b:c\"\n";
+        let mut d = Diagnostics::default();
+        d.push("c.yaml", "mail.users[1].name", "bad");
+        d.locate_in("c.yaml", text);
+        assert_eq!(d.0[0].line, Some(5));
     }
 }

@@ -26,6 +26,7 @@ pub mod manifest;
 pub mod paths;
 pub mod profile;
 pub mod redact;
+pub mod refs;
 pub mod render;
 pub mod report;
 pub mod state;
@@ -34,5 +35,6 @@ pub mod timefmt;
 pub mod tls;
 pub mod tvars;
 pub mod yaml;
+pub mod yamllines;
 
 pub use error::{Error, Result};

@@ -23,11 +23,11 @@ pub struct Manifest {
     /// Values later modules may read as `outputs.<name>.<key>` (Tera strings).
     #[serde(default)]
     pub outputs: IndexMap<String, String>,
-    /// What the module does, in order.
-    #[serde(default)]
+    /// What the module does, in order (groups flattened, see [`Decl`]).
+    #[serde(default, deserialize_with = "steps")]
     pub steps: Vec<Decl>,
     /// What must hold after the module ran (and whenever `firstboot validate` runs).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "checks")]
     pub checks: Vec<Decl>,
     /// DNS records this module needs (`firstboot records`, `publish_records`, the
     /// `records` check); see `src/dns/`.
@@ -36,18 +36,32 @@ pub struct Manifest {
 }
 
 /// One step or check as declared: a single-key map naming its kind, plus an optional
-/// `when` condition (a Tera expression over the inputs).
+/// `when` condition (a Tera expression over the inputs). A group is an entry whose key
+/// is the list's own name (`steps:` inside `steps:`, `checks:` inside `checks:`; `group`
+/// is the system-group step) holding entries that share its `when`; groups may nest
+/// and are flattened when the manifest is read, each member keeping every condition
+/// above it.
 #[derive(Debug, Clone)]
 pub struct Decl {
-    /// Condition; the step is left out when it is false.
-    pub when: Option<String>,
+    /// Where it is declared (`steps[3]`, `steps[4].steps[1]`), for messages.
+    pub at: String,
+    /// Conditions, outermost group first, each with where it is written; the step is
+    /// left out unless all hold.
+    pub when: Vec<(String, String)>,
     /// The kind (`file`, `service`...).
     pub kind: String,
     /// `{kind: {...}}` as written, strings not yet rendered.
     pub body: Value,
 }
 
-impl<'de> Deserialize<'de> for Decl {
+/// An entry as written, before groups are flattened.
+struct Entry {
+    when: Option<String>,
+    kind: String,
+    body: Value,
+}
+
+impl<'de> Deserialize<'de> for Entry {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let mut map = Map::<String, Value>::deserialize(d)?;
         let when = match map.remove("when") {
@@ -62,7 +76,7 @@ impl<'de> Deserialize<'de> for Decl {
             )));
         }
         let kind = map.keys().next().cloned().unwrap_or_default();
-        Ok(Decl {
+        Ok(Entry {
             when,
             kind,
             body: Value::Object(map),
@@ -70,14 +84,59 @@ impl<'de> Deserialize<'de> for Decl {
     }
 }
 
+fn flatten<E: serde::de::Error>(
+    entries: Vec<Entry>,
+    what: &str,
+    prefix: &str,
+    outer: &[(String, String)],
+    out: &mut Vec<Decl>,
+) -> Result<(), E> {
+    for (i, e) in entries.into_iter().enumerate() {
+        let at = format!("{prefix}[{i}]");
+        let mut when = outer.to_vec();
+        when.extend(e.when.map(|w| (at.clone(), w)));
+        if e.kind == what {
+            let members = e.body.get(what).cloned().unwrap_or(Value::Null);
+            let list: Vec<Entry> = serde_json::from_value(members)
+                .map_err(|err| E::custom(format!("{at}.{what}: {err}")))?;
+            flatten(list, what, &format!("{at}.{what}"), &when, out)?;
+        } else {
+            out.push(Decl {
+                at,
+                when,
+                kind: e.kind,
+                body: e.body,
+            });
+        }
+    }
+    Ok(())
+}
+
+fn decls<'de, D: Deserializer<'de>>(d: D, what: &str) -> Result<Vec<Decl>, D::Error> {
+    let entries = Vec::<Entry>::deserialize(d)?;
+    let mut out = Vec::new();
+    flatten(entries, what, what, &[], &mut out)?;
+    Ok(out)
+}
+
+fn steps<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Decl>, D::Error> {
+    decls(d, "steps")
+}
+
+fn checks<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Decl>, D::Error> {
+    decls(d, "checks")
+}
+
 impl Decl {
     /// Whether the step applies with these inputs (a Tera context converted once per
     /// module, see [`Ctx`]).
     pub fn enabled(&self, ctx: &Ctx) -> Result<bool, RenderError> {
-        match &self.when {
-            None => Ok(true),
-            Some(expr) => crate::render::eval_bool_in(expr, ctx),
+        for (_, expr) in &self.when {
+            if !crate::render::eval_bool_in(expr, ctx)? {
+                return Ok(false);
+            }
         }
+        Ok(true)
     }
 
     /// The body with every string rendered as a Tera template.
@@ -155,6 +214,8 @@ pub struct Module {
     pub templates: crate::render::Templates,
     /// Where the module came from (`embedded` or a directory), for messages.
     pub source: String,
+    /// The manifest's YAML text, to put line numbers on messages.
+    pub text: std::sync::Arc<str>,
 }
 
 impl Module {

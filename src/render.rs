@@ -64,20 +64,52 @@ impl Templates {
     }
 
     fn parse(&self, name: &str) -> Result<(), RenderError> {
-        let Some(text) = self.raw.get(name) else {
-            return Err(RenderError {
-                template: name.to_string(),
-                message: "no such template".into(),
-            });
-        };
-        let mut tera = self.tera.borrow_mut();
-        if !is_template(text) || tera.get_template_names().any(|n| n == name) {
+        let text = self.raw.get(name).ok_or_else(|| RenderError {
+            template: name.to_string(),
+            message: "no such template".into(),
+        })?;
+        if !is_template(text) {
             return Ok(());
         }
-        tera.add_raw_template(name, text).map_err(|e| RenderError {
+        self.ensure(name, &mut Vec::new())
+    }
+
+    /// Add `name` to Tera under its name within the module (`main.cf.tera`, so that
+    /// `{% include %}`, `{% extends %}` and `{% import %}` between a module's own templates
+    /// use the names they have in its `templates/`), the templates it refers to first.
+    fn ensure(&self, name: &str, seen: &mut Vec<String>) -> Result<(), RenderError> {
+        let rel = within(name);
+        if seen.iter().any(|s| s == name) || self.tera.borrow().get_template(rel).is_ok() {
+            return Ok(());
+        }
+        seen.push(name.to_string());
+        let err = |message: String| RenderError {
             template: name.to_string(),
-            message: chain(&e),
-        })
+            message,
+        };
+        let text = self
+            .raw
+            .get(name)
+            .ok_or_else(|| err("no such template".into()))?;
+        if text.contains("include") || text.contains("extends") || text.contains("import") {
+            let module = name.split_once('/').map_or("", |(m, _)| m);
+            for dep in crate::tvars::of_template(rel, text).map_err(err)?.templates {
+                let full = format!("{module}/{dep}");
+                if !self.raw.contains_key(&full) {
+                    return Err(err(format!("no template `{dep}` (in {module}/templates/)")));
+                }
+                self.ensure(&full, seen)?;
+            }
+        }
+        self.tera
+            .borrow_mut()
+            .add_raw_template(rel, text)
+            .map_err(|e| err(chain(&e)))
+    }
+
+    /// Every template's name within the module and text.
+    pub fn sources(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.raw.iter().map(|(n, t)| (within(n), t.as_str()))
     }
 
     /// Whether a template of that name exists.
@@ -95,12 +127,17 @@ impl Templates {
         }
         self.tera
             .borrow()
-            .render(name, &context(ctx, name)?)
+            .render(within(name), &context(ctx, name)?)
             .map_err(|e| RenderError {
                 template: name.to_string(),
                 message: chain(&e),
             })
     }
+}
+
+/// A template's name within its module: `9-mail_config/main.cf.tera` → `main.cf.tera`.
+fn within(name: &str) -> &str {
+    name.split_once('/').map_or(name, |(_, rel)| rel)
 }
 
 /// A long inline template shortened for messages.
@@ -397,5 +434,22 @@ mod tests {
         let e = t.render("m/x.tera", &ctx).unwrap_err();
         assert_eq!(e.template, "m/x.tera");
         assert!(e.message.contains("nope"), "{}", e.message);
+    }
+
+    #[test]
+    fn a_module_template_includes_and_extends_its_siblings() {
+        let t = Templates::lazy(&[
+            ("m/base.tera".into(), "[{% block b %}base{% endblock b %}]".into()),
+            ("m/part.tera".into(), "part {{ x }}".into()),
+            (
+                "m/child.tera".into(),
+                "{% extends \"base.tera\" %}{% block b %}{% include \"part.tera\" %}{% endblock b %}".into(),
+            ),
+            ("m/broken.tera".into(), "{% include \"gone.tera\" %}".into()),
+        ]);
+        let ctx = json!({"x": 1});
+        assert_eq!(t.render("m/child.tera", &ctx).unwrap(), "[part 1]");
+        let e = t.render("m/broken.tera", &ctx).unwrap_err();
+        assert!(e.message.contains("no template `gone.tera`"), "{e}");
     }
 }

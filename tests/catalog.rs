@@ -76,3 +76,11 @@ fn every_input_is_in_the_config_reference() {
         "docs/config.md lacks: {undocumented:?}"
     );
 }
+
+#[test]
+fn every_variable_path_of_the_shipped_modules_names_an_input_or_an_earlier_output() {
+    let cat = Catalog::load(&[]).unwrap_or_else(|d| panic!("{d}"));
+    let mut d = firstboot::diag::Diagnostics::default();
+    cat.check_refs(&mut d);
+    assert!(d.is_empty(), "{d}");
+}

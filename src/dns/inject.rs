@@ -2,7 +2,7 @@
 //! it checks each `records:` entry and copies the list (in its deferred, `when`-guarded
 //! form) into the module's `records` checks, so rendering the check renders the records
 //! with the same inputs. Steps get them typed instead, when the module is built (the
-//! `records` hook of [`crate::steps::StepKind`]); no module reaches another's records.
+//! records hook of the step kinds); no module reaches another's records.
 
 use super::decl::RecordDecl;
 use serde_json::{Map, Value};
@@ -27,10 +27,10 @@ fn fill(body: &mut Value, records: &[Value], key: &str, out: &mut Vec<(String, S
 }
 
 /// Check a manifest's records and hand them to the checks that use them (the bodies of
-/// its checks, in order); returns the problems as (key, reason).
+/// its checks, each with where it is declared); returns the problems as (key, reason).
 pub fn records<'a>(
     records: &[RecordDecl],
-    check_bodies: impl Iterator<Item = &'a mut Value>,
+    check_bodies: impl Iterator<Item = (String, &'a mut Value)>,
 ) -> Vec<(String, String)> {
     let mut out = Vec::new();
     for (i, r) in records.iter().enumerate() {
@@ -39,9 +39,9 @@ pub fn records<'a>(
         }
     }
     let deferred: Vec<Value> = records.iter().map(|r| r.deferred()).collect();
-    for (i, c) in check_bodies.enumerate() {
+    for (at, c) in check_bodies {
         if let Some(body) = c.get_mut("records") {
-            fill(body, &deferred, &format!("checks[{i}].records"), &mut out);
+            fill(body, &deferred, &format!("{at}.records"), &mut out);
         }
     }
     out

@@ -59,11 +59,10 @@ pub fn build(m: &Module, env: &Env) -> Result<Built, Vec<BuildError>> {
     let mut errs = Vec::new();
     let records = typed_records(m, env, &mut errs);
     let mut steps = Vec::new();
-    for (i, d) in m.manifest.steps.iter().enumerate() {
-        let at = format!("steps[{i}].{}", d.kind);
+    for d in &m.manifest.steps {
+        let at = format!("{}.{}", d.at, d.kind);
         let made = attempt(m, env, d, &at, &mut errs, |c| {
-            StepKind::from_body(&d.rendered(c).map_err(|e| e.to_string())?)
-                .map_err(|e| e.to_string())
+            StepKind::from_body(&settled(d.rendered(c))?).map_err(|e| e.to_string())
         });
         if let Some(mut s) = made.flatten() {
             if let Some(slot) = s.records_slot() {
@@ -73,11 +72,10 @@ pub fn build(m: &Module, env: &Env) -> Result<Built, Vec<BuildError>> {
         }
     }
     let mut checks = Vec::new();
-    for (i, d) in m.manifest.checks.iter().enumerate() {
-        let at = format!("checks[{i}].{}", d.kind);
+    for d in &m.manifest.checks {
+        let at = format!("{}.{}", d.at, d.kind);
         let made = attempt(m, env, d, &at, &mut errs, |c| {
-            serde_json::from_value(d.rendered(c).map_err(|e| e.to_string())?)
-                .map_err(|e| e.to_string())
+            serde_json::from_value(settled(d.rendered(c))?).map_err(|e| e.to_string())
         });
         checks.extend(made.flatten());
     }
@@ -85,6 +83,24 @@ pub fn build(m: &Module, env: &Env) -> Result<Built, Vec<BuildError>> {
         true => Ok(Built { steps, checks }),
         false => Err(errs),
     }
+}
+
+/// A rendered body whose strings hold no template syntax any more (an input value
+/// carrying `{{` would otherwise leave a field untyped until plan time).
+fn settled(v: Result<Value, crate::render::RenderError>) -> Result<Value, String> {
+    fn check(v: &Value) -> Result<(), String> {
+        match v {
+            Value::String(s) if crate::render::is_template(s) => Err(format!(
+                "renders to {s:?}, which still holds template syntax"
+            )),
+            Value::Array(a) => a.iter().try_for_each(check),
+            Value::Object(m) => m.values().try_for_each(check),
+            _ => Ok(()),
+        }
+    }
+    let v = v.map_err(|e| e.to_string())?;
+    check(&v)?;
+    Ok(v)
 }
 
 /// Evaluate `d`'s condition and make it with `make`; `None` on error (recorded),
@@ -107,7 +123,7 @@ fn attempt<T>(
     match run(env.ctx) {
         Ok(v) => Some(v),
         Err(reason) => {
-            let texts = (d.strings(), d.when.iter().cloned().collect());
+            let texts = (d.strings(), d.when.iter().map(|w| w.1.clone()).collect());
             let what = format!("the {} step", d.kind);
             errs.extend(blame(m, env, (at, &what), texts, &reason, |c| {
                 run(c).is_ok()

@@ -112,6 +112,9 @@ impl Prepared {
             if let Some(t) = &self.config.1 {
                 diags.locate_in(&self.config.0, t);
             }
+            for m in &self.selected {
+                diags.locate_in(&m.manifest_path(), &m.text);
+            }
             return Err(Error::Input(diags));
         }
         self.built = built;

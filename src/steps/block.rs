@@ -4,6 +4,7 @@
 use super::file::{body, default_mode, root_name};
 use super::managed::{self, Wanted};
 use super::mode::Mode;
+use super::templated::Templated;
 use super::{Planned, RunState, Step, StepCx, StepError};
 use crate::backup::Backup;
 use crate::digest::sha256_hex;
@@ -36,7 +37,7 @@ pub struct BlockStep {
     pub comment: String,
     /// Mode when the file must be created.
     #[serde(default = "default_mode")]
-    pub mode: Mode,
+    pub mode: Templated<Mode>,
     /// Owner name.
     #[serde(default = "root_name")]
     pub owner: String,
@@ -87,7 +88,7 @@ impl BlockStep {
             target: self.target(),
             path: &self.path,
             content: content.into_bytes(),
-            mode: self.mode.0,
+            mode: self.mode.get()?.0,
             owner: (&self.owner, &self.group),
             notify: &self.notify,
             secret: false,

@@ -2,13 +2,14 @@
 
 use super::managed::{self, Wanted};
 use super::mode::Mode;
+use super::templated::Templated;
 use super::{Planned, RunState, Step, StepCx, StepError};
 use crate::backup::Backup;
 use crate::digest::sha256_hex;
 use serde::Deserialize;
 
-pub(crate) fn default_mode() -> Mode {
-    Mode(0o644)
+pub(crate) fn default_mode() -> Templated<Mode> {
+    Mode(0o644).into()
 }
 pub(crate) fn root_name() -> String {
     "root".to_string()
@@ -28,7 +29,7 @@ pub struct FileStep {
     pub content: Option<String>,
     /// Permission bits, a quoted octal string.
     #[serde(default = "default_mode")]
-    pub mode: Mode,
+    pub mode: Templated<Mode>,
     /// Owner name.
     #[serde(default = "root_name")]
     pub owner: String,
@@ -63,7 +64,7 @@ impl FileStep {
             target: self.target(),
             path: &self.path,
             content: content.into_bytes(),
-            mode: self.mode.0,
+            mode: self.mode.get()?.0,
             owner: (&self.owner, &self.group),
             notify: &self.notify,
             secret: self.secret,

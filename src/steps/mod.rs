@@ -13,6 +13,7 @@ pub mod managed;
 pub mod mode;
 pub mod package;
 pub mod service;
+pub mod templated;
 
 use crate::backup::Backup;
 use crate::host::{Host, HostError};

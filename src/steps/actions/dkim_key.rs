@@ -8,6 +8,7 @@
 
 use crate::backup::Backup;
 use crate::host::HostError;
+use crate::steps::templated::Templated;
 use crate::steps::{offline, Change, Planned, RunState, Step, StepCx, StepError};
 use rsa::pkcs1::{DecodeRsaPrivateKey, EncodeRsaPrivateKey, LineEnding};
 use rsa::pkcs8::DecodePrivateKey;
@@ -21,7 +22,7 @@ pub struct DkimKey {
     /// In-tree path of the private key (`/etc/opendkim/keys/<domain>/<selector>.private`).
     pub path: String,
     /// Key size in bits (a number or its text, as rendered from `mail.dkim.bits`).
-    pub bits: String,
+    pub bits: Templated<u32>,
     /// Owner (and group) of the key and its directory when that account exists.
     #[serde(default = "default_owner")]
     pub owner: String,
@@ -37,12 +38,11 @@ fn invalid(msg: String) -> StepError {
 
 impl DkimKey {
     fn bits(&self) -> Result<usize, StepError> {
-        self.bits
-            .trim()
-            .parse::<usize>()
-            .ok()
-            .filter(|b| (1024..=4096).contains(b))
-            .ok_or_else(|| invalid(format!("bits {:?} is not 1024 to 4096", self.bits)))
+        let bits = *self.bits.get()? as usize;
+        match (1024..=4096).contains(&bits) {
+            true => Ok(bits),
+            false => Err(invalid(format!("bits {bits} is not 1024 to 4096"))),
+        }
     }
 
     /// `opendkim:opendkim` when the account exists, else `root:root` (`None`: ownership

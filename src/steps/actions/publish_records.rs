@@ -11,6 +11,7 @@ use crate::dns::decl::Publish;
 use crate::dns::publish::{describe, load_key, send, to_replace, update_message, TsigKey};
 use crate::dns::typed::{compute_typed, Typed};
 use crate::dns::{count, DName, DnsError, Record};
+use crate::steps::templated::Templated;
 use crate::steps::{offline, Change, Planned, RunState, Step, StepCx, StepError};
 use serde::Deserialize;
 use std::net::IpAddr;
@@ -25,9 +26,9 @@ pub struct PublishRecords {
     pub zone: String,
     /// TSIG key name.
     pub tsig_name: String,
-    /// TSIG algorithm (`hmac-sha256`, `hmac-sha384`, `hmac-sha512`).
+    /// TSIG algorithm, typed when the module is built.
     #[serde(default = "default_algorithm")]
-    pub tsig_algorithm: String,
+    pub tsig_algorithm: Templated<Algorithm>,
     /// In-tree file holding the base64 secret.
     pub tsig_secret_file: String,
     /// The module's records, typed when the module is built (not written in manifests).
@@ -35,8 +36,31 @@ pub struct PublishRecords {
     pub records: Vec<Typed>,
 }
 
-fn default_algorithm() -> String {
-    "hmac-sha256".into()
+/// The TSIG algorithms an update may be signed with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Algorithm {
+    /// HMAC-SHA256.
+    HmacSha256,
+    /// HMAC-SHA384.
+    HmacSha384,
+    /// HMAC-SHA512.
+    HmacSha512,
+}
+
+impl Algorithm {
+    /// Its name (`hmac-sha256`).
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Algorithm::HmacSha256 => "hmac-sha256",
+            Algorithm::HmacSha384 => "hmac-sha384",
+            Algorithm::HmacSha512 => "hmac-sha512",
+        }
+    }
+}
+
+fn default_algorithm() -> Templated<Algorithm> {
+    Algorithm::HmacSha256.into()
 }
 
 fn invalid(e: DnsError) -> StepError {
@@ -59,7 +83,7 @@ impl PublishRecords {
         let key = load_key(
             &cx.host.root,
             &self.tsig_name,
-            &self.tsig_algorithm,
+            self.tsig_algorithm.get()?.as_str(),
             &self.tsig_secret_file,
         )
         .map_err(invalid)?;
