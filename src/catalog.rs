@@ -173,7 +173,10 @@ fn parse_module(raw: RawModule, diags: &mut Diagnostics) -> Option<Module> {
     }
     problems.extend(crate::dns::inject::records(
         &manifest.records,
-        manifest.checks.iter_mut().map(|d| (d.at.clone(), &mut d.body)),
+        manifest
+            .checks
+            .iter_mut()
+            .map(|d| (d.at.clone(), &mut d.body)),
     ));
     for (k, r) in problems {
         diags.push(&file, &k, r);

@@ -171,10 +171,7 @@ impl Ctx {
     }
 }
 
-/// Whether `text` holds Tera syntax (otherwise it renders to itself).
-pub fn is_template(text: &str) -> bool {
-    text.contains("{{") || text.contains("{%") || text.contains("{#")
-}
+pub use crate::tvars::is_template;
 
 /// Render a one-off template string (manifest values such as paths and defaults).
 pub fn render_str(text: &str, ctx: &Value) -> Result<String, RenderError> {

@@ -32,9 +32,14 @@ pub fn of_template(name: &str, text: &str) -> Result<Refs, String> {
     Ok(r)
 }
 
+/// Whether `text` holds Tera syntax (otherwise it renders to itself).
+pub fn is_template(text: &str) -> bool {
+    text.contains("{{") || text.contains("{%") || text.contains("{#")
+}
+
 /// The references of an inline template (a manifest string).
 pub fn of_inline(text: &str) -> Result<Refs, String> {
-    if !crate::render::is_template(text) {
+    if !is_template(text) {
         return Ok(Refs::default());
     }
     of_template("(inline)", text)

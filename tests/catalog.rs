@@ -84,3 +84,36 @@ fn every_variable_path_of_the_shipped_modules_names_an_input_or_an_earlier_outpu
     cat.check_refs(&mut d);
     assert!(d.is_empty(), "{d}");
 }
+
+#[test]
+fn paths_are_checked_against_inputs_and_earlier_outputs() {
+    let cat = Catalog::load(&[]).expect("shipped catalog");
+    let schema = cat.schema();
+    let outputs = std::collections::BTreeMap::from([
+        ("ssl".to_string(), (7, vec!["cert".to_string()])),
+        ("mail".to_string(), (9, vec!["dkim_key".to_string()])),
+    ]);
+    let scope = firstboot::refs::Scope {
+        schema: &schema,
+        outputs: &outputs,
+    };
+    let p = |order, path| firstboot::refs::problem(&scope, order, path);
+    assert_eq!(p(9, "mail.dkim.selector"), None);
+    assert_eq!(p(9, "mail.users"), None);
+    assert_eq!(p(9, "outputs.ssl.cert"), None);
+    assert_eq!(p(9, "outputs.ssl"), None);
+    assert!(p(9, "mail.mod")
+        .unwrap()
+        .contains("`mail` has no input `mod`"));
+    assert!(p(9, "domian")
+        .unwrap()
+        .contains("unknown variable `domian`"));
+    assert!(p(9, "domain.x").unwrap().contains("is a domain value"));
+    assert!(p(9, "outputs.ssl.crt").unwrap().contains("no output `crt`"));
+    assert!(p(8, "outputs.mail.dkim_key")
+        .unwrap()
+        .contains("modules before it"));
+    assert!(p(9, "outputs.nope.x")
+        .unwrap()
+        .contains("no module is named"));
+}
