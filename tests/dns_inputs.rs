@@ -89,8 +89,8 @@ fn publication_settings_need_a_server_and_a_key_name() {
         &t,
         2,
         &[
-            "dns.publish.server: is required",
-            "dns.publish.tsig_name: is required",
+            "dns.publish.server: is missing",
+            "dns.publish.tsig_name: is missing",
         ],
     );
 }

@@ -47,7 +47,7 @@ fn port_out_of_range() {
         &format!(
             "{CONFIG}mail:\n  mode: relay\n  relay:\n    host: smtp.example.net\n    port: 70000\n"
         ),
-        &["config.yaml:9: mail.relay.port: 70000 is out of range for a port (1-65535)"],
+        &["config.yaml:9: mail.relay.port: 70000 is out of range 1–65535"],
     );
 }
 
@@ -76,7 +76,7 @@ fn missing_required_and_conditionally_required_inputs() {
     rejected(
         "ipv4: 192.0.2.10\nmail: {mode: relay}\n",
         &[
-            "domain: is required",
+            "domain: is missing (required: The mail domain",
             "mail.relay: is required when mail.mode == \"relay\"",
         ],
     );
@@ -191,4 +191,112 @@ fn a_deeply_nested_config_is_refused_at_once() {
     );
     rejected(&deep, &["nested more than 64 levels deep"]);
     assert!(start.elapsed() < std::time::Duration::from_secs(5));
+}
+
+#[test]
+fn a_missing_required_input_is_reported_once_without_knock_on_errors() {
+    let err = rejected(
+        "ipv4: 192.0.2.10\n",
+        &[
+            "domain: is missing (required: The mail domain",
+            "1 problem found",
+        ],
+    );
+    assert!(!err.contains("dns.mailname"), "{err}");
+    assert!(!err.contains("hostname"), "{err}");
+}
+
+#[test]
+fn a_range_error_gives_the_range() {
+    rejected(
+        &format!("{CONFIG}mail:\n  dkim: {{bits: 512}}\n"),
+        &["mail.dkim.bits: 512 is out of range 1024–4096"],
+    );
+}
+
+#[test]
+fn spf_mechanisms_are_checked_one_by_one_and_as_a_whole() {
+    rejected(
+        &format!(
+            "{CONFIG}dns:\n  spf_extra: [\"\", \"+all\", \"a:\\\"x\\\"\", \"ip4:192.0.2.0/24 -all\", include:_spf.example.net]\n"
+        ),
+        &[
+            "dns.spf_extra[0]: \"\" is not an SPF mechanism",
+            "dns.spf_extra[1]: \"+all\" is not an SPF mechanism: `all` is the policy",
+            "dns.spf_extra[2]:",
+            "dns.spf_extra[3]:",
+            "4 problems found",
+        ],
+    );
+    let many = vec!["mx"; 100_000];
+    let err = rejected(
+        &format!("{CONFIG}dns:\n  spf_extra: [{}]\n", many.join(", ")),
+        &["dns.spf_extra: the SPF mechanisms take", "under 450 bytes"],
+    );
+    assert!(err.len() < 1000, "short message: {} bytes", err.len());
+    let long = format!("include:{}.example.net", "a".repeat(60_000));
+    let err = rejected(
+        &format!("{CONFIG}dns:\n  spf_extra: [\"{long}\"]\n"),
+        &["dns.spf_extra[0]:", "…"],
+    );
+    assert!(
+        err.len() < 1000,
+        "value cut in the message: {} bytes",
+        err.len()
+    );
+}
+
+#[test]
+fn ids_group_names_and_mailbox_names_are_checked() {
+    let err = rejected(
+        &format!(
+            "{CONFIG}dns:\n  mta_sts: {{id: \"1; p=x\"}}\nssl:\n  group: \"ssl\u{202E}cert\"\nmail:\n  users:\n    - {{name: \"a:b:0:0\", password_hash: x}}\n"
+        ),
+        &[
+            "dns.mta_sts.id: \"1; p=x\" is not an id: use 1 to 32 letters and digits",
+            "ssl.group:",
+            "U+202E",
+            "mail.users[0].name: \"a:b:0:0\" is not a mailbox name",
+        ],
+    );
+    assert!(!err.contains('\u{202E}'), "the raw character is not echoed");
+    rejected(
+        &format!(
+            "{CONFIG}mail:\n  users:\n    - {{name: ann, password_hash: x}}\n    - {{name: bob, password_hash: y}}\n    - {{name: ann, password_hash: z}}\n"
+        ),
+        &["mail.users[2].name: \"ann\" is used twice (also mail.users[0])"],
+    );
+}
+
+#[test]
+fn a_huge_bad_value_is_cut_in_the_message() {
+    let err = rejected(
+        &format!("{CONFIG}hostname: \"{}\"\n", "x".repeat(900 * 1024)),
+        &["hostname:", "…"],
+    );
+    assert!(err.len() < 1000, "{} bytes", err.len());
+}
+
+#[test]
+fn unknown_names_list_the_known_ones_as_words() {
+    let t = Tree::new(CONFIG);
+    let o = t.fb(&["plan", "--profile", "nope"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("unknown profile `nope` (known: advanced, standard)"),
+        "{}",
+        stderr(&o)
+    );
+    for args in [
+        &["plan", "--profile", "standard", "--only", "nope"][..],
+        &["rollback", "nope"][..],
+    ] {
+        let o = t.fb(args);
+        assert_eq!(o.status.code(), Some(2));
+        assert!(
+            stderr(&o).contains("unknown module `nope` (known: 7-ssl_config (ssl), 8-dns_config (dns), 9-mail_config (mail), 10-monitoring (monitoring))"),
+            "{}",
+            stderr(&o)
+        );
+    }
 }

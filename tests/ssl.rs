@@ -132,7 +132,7 @@ fn bad_ssl_inputs_are_refused_naming_the_key() {
     refused(
         &format!("{CONFIG}ssl:\n  provider: existing\n  existing: {{cert: /srv/c.pem}}\n"),
         2,
-        &["ssl.existing.key: is required"],
+        &["ssl.existing.key: is missing"],
     );
     // An explicit `false` is a valid boolean but breaks the input's `valid_when` rule.
     let err = refused(

@@ -23,7 +23,7 @@ pub fn rollback(
     let id = cat
         .module(module)
         .map(|m| m.id.clone())
-        .ok_or_else(|| Error::Usage(format!("unknown module `{module}`")))?;
+        .ok_or_else(|| crate::engine::unknown_module(&cat, module))?;
     let _lock = crate::lock::acquire(&root)?;
     let host = Host::new(
         root.clone(),

@@ -182,6 +182,19 @@ fn read_config(root: &Root, given: Option<&Path>) -> Result<(String, Option<Stri
     }
 }
 
+/// "unknown module" naming the modules there are (id and short name).
+pub fn unknown_module(catalog: &Catalog, name: &str) -> Error {
+    let known: Vec<String> = catalog
+        .modules
+        .iter()
+        .map(|m| format!("{} ({})", m.id, m.name()))
+        .collect();
+    Error::Usage(format!(
+        "unknown module `{name}` (known: {})",
+        known.join(", ")
+    ))
+}
+
 /// Load, select and resolve. Reads only; any problem is an input error (exit 2).
 pub fn prepare(opts: &Options, fallback_profile: Option<&str>) -> Result<Prepared> {
     if !opts.root.is_dir() {
@@ -206,8 +219,11 @@ pub fn prepare(opts: &Options, fallback_profile: Option<&str>) -> Result<Prepare
             Error::Usage("no profile given: use --profile standard or --profile advanced".into())
         })?;
     let prof = catalog.profiles.get(&profile).ok_or_else(|| {
-        let known: Vec<&String> = catalog.profiles.keys().collect();
-        Error::Usage(format!("unknown profile `{profile}` (known: {known:?})"))
+        let known: Vec<&str> = catalog.profiles.keys().map(String::as_str).collect();
+        Error::Usage(format!(
+            "unknown profile `{profile}` (known: {})",
+            known.join(", ")
+        ))
     })?;
     let mut selected: Vec<Module> = catalog
         .modules
@@ -220,7 +236,7 @@ pub fn prepare(opts: &Options, fallback_profile: Option<&str>) -> Result<Prepare
         for o in &opts.only {
             let m = catalog
                 .module(o)
-                .ok_or_else(|| Error::Usage(format!("unknown module `{o}`")))?;
+                .ok_or_else(|| unknown_module(&catalog, o))?;
             if !selected.iter().any(|s| s.id == m.id) {
                 return Err(Error::Usage(format!(
                     "module `{o}` is not in profile `{profile}`"

@@ -1,7 +1,9 @@
 //! Value checks for each input type. Every string that can end up in a config file is
-//! refused if it carries a newline or other control character (config injection).
+//! refused if it carries a newline or other control character (config injection) or an
+//! invisible formatting character; values are echoed in messages cut to 60 characters.
 
 use super::schema::{InputDecl, InputKind};
+use super::text::{self, quote};
 use serde_json::{Map, Value};
 use std::net::{Ipv4Addr, Ipv6Addr};
 
@@ -16,7 +18,7 @@ pub fn check(decl: &InputDecl, value: &Value, key: &str, out: &mut Problems) -> 
     let res = match decl.kind {
         InputKind::List => return check_list(decl, value, key, out),
         InputKind::Map => return check_map(decl, value, key, out),
-        InputKind::Port => integer(value, Some(1), Some(65535), "a port (1-65535)"),
+        InputKind::Port => integer(value, Some(1), Some(65535), "a port"),
         InputKind::Integer => integer(value, decl.min, decl.max, "an integer"),
         InputKind::Bool => value
             .as_bool()
@@ -55,6 +57,31 @@ fn check_list(decl: &InputDecl, value: &Value, key: &str, out: &mut Problems) ->
         .enumerate()
         .filter_map(|(i, v)| check(item_decl, v, &format!("{key}[{i}]"), out))
         .collect();
+    if out.len() != before {
+        return None;
+    }
+    if let Some(field) = &decl.unique {
+        let mut seen = std::collections::HashMap::new();
+        for (i, v) in vals.iter().enumerate() {
+            if let Some(x) = v.get(field).filter(|x| !x.is_null()) {
+                if let Some(first) = seen.insert(x.to_string(), i) {
+                    out.push((
+                        format!("{key}[{i}].{field}"),
+                        format!("{} is used twice (also {key}[{first}])", quote_value(x)),
+                    ));
+                }
+            }
+        }
+    }
+    if item_decl.kind == InputKind::SpfMechanism {
+        let terms: Vec<String> = vals
+            .iter()
+            .filter_map(|v| v.as_str().map(str::to_string))
+            .collect();
+        if let Err(e) = super::spf::list(&terms) {
+            out.push((key.to_string(), e));
+        }
+    }
     (out.len() == before).then_some(Value::Array(vals))
 }
 
@@ -69,11 +96,13 @@ fn check_map(decl: &InputDecl, value: &Value, key: &str, out: &mut Problems) -> 
     let before = out.len();
     let mut result = Map::new();
     for (k, v) in map {
-        let sub = join(key, k);
         match decl.fields.get(k) {
-            None => out.push((sub, unknown_key_reason(k, decl))),
+            None => out.push((
+                join(key, &crate::yaml::truncate(k, text::SHOWN_CHARS)),
+                unknown_key_reason(k, decl),
+            )),
             Some(f) => {
-                if let Some(nv) = check(f, v, &sub, out) {
+                if let Some(nv) = check(f, v, &join(key, k), out) {
                     result.insert(k.clone(), nv);
                 }
             }
@@ -93,7 +122,18 @@ pub fn join(key: &str, name: &str) -> String {
 
 fn unknown_key_reason(k: &str, decl: &InputDecl) -> String {
     let known: Vec<&str> = decl.fields.keys().map(String::as_str).collect();
-    format!("unknown key `{k}` (known keys: {})", known.join(", "))
+    format!(
+        "unknown key `{}` (known keys: {})",
+        crate::yaml::truncate(k, text::SHOWN_CHARS),
+        known.join(", ")
+    )
+}
+
+fn quote_value(v: &Value) -> String {
+    match v {
+        Value::String(s) => quote(s),
+        other => crate::yaml::truncate(&other.to_string(), text::SHOWN_CHARS),
+    }
 }
 
 fn shape(v: &Value) -> &'static str {
@@ -108,7 +148,10 @@ fn shape(v: &Value) -> &'static str {
 }
 
 fn kind_name(k: InputKind) -> String {
-    format!("{k:?}").to_lowercase()
+    match serde_json::to_value(k) {
+        Ok(Value::String(s)) => s.replace('_', " "),
+        _ => format!("{k:?}").to_lowercase(),
+    }
 }
 
 fn scalar_text(v: &Value) -> Option<String> {
@@ -123,8 +166,11 @@ fn integer(v: &Value, min: Option<i64>, max: Option<i64>, what: &str) -> Result<
     let n = v
         .as_i64()
         .ok_or_else(|| format!("expected {what}, got {}", shape(v)))?;
-    if min.is_some_and(|m| n < m) || max.is_some_and(|m| n > m) {
-        return Err(format!("{n} is out of range for {what}"));
+    match (min, max) {
+        (Some(lo), Some(hi)) if n < lo || n > hi => Err(format!("{n} is out of range {lo}–{hi}"))?,
+        (Some(lo), None) if n < lo => Err(format!("{n} is below the minimum, {lo}"))?,
+        (None, Some(hi)) if n > hi => Err(format!("{n} is above the maximum, {hi}"))?,
+        _ => {}
     }
     Ok(Value::from(n))
 }
@@ -134,16 +180,10 @@ fn text_kind(decl: &InputDecl, s: &str) -> Result<String, String> {
         if decl.is_secret() {
             "the value (hidden)".to_string()
         } else {
-            format!("{s:?}")
+            quote(s)
         }
     };
-    if let Some(c) = s.chars().find(|c| c.is_control()) {
-        return Err(format!(
-            "{} contains a control character ({:?}); values must be one line of text",
-            shown(s),
-            c
-        ));
-    }
+    text::plain_line(s, &shown(s))?;
     match decl.kind {
         InputKind::String | InputKind::Secret => {
             if s.trim() != s {
@@ -155,30 +195,38 @@ fn text_kind(decl: &InputDecl, s: &str) -> Result<String, String> {
         InputKind::Ipv4 => s
             .parse::<Ipv4Addr>()
             .map(|a| a.to_string())
-            .map_err(|_| format!("{s:?} is not an IPv4 address")),
+            .map_err(|_| format!("{} is not an IPv4 address", quote(s))),
         InputKind::Ipv6 => s
             .parse::<Ipv6Addr>()
             .map(|a| a.to_string())
-            .map_err(|_| format!("{s:?} is not an IPv6 address")),
+            .map_err(|_| format!("{} is not an IPv6 address", quote(s))),
         InputKind::Email => email(s),
         InputKind::Enum => {
             if decl.values.iter().any(|v| v == s) {
                 Ok(s.to_string())
             } else {
-                Err(format!("{s:?} is not one of: {}", decl.values.join(", ")))
+                Err(format!(
+                    "{} is not one of: {}",
+                    quote(s),
+                    decl.values.join(", ")
+                ))
             }
         }
         InputKind::Path => path(s),
         InputKind::Url => url(s),
         InputKind::Duration => duration_secs(s).map(|_| s.to_string()),
-        _ => Err(format!("{s:?} is not valid here")),
+        InputKind::Token => text::token(s),
+        InputKind::LocalPart => text::local_part(s),
+        InputKind::Account => text::account(s),
+        InputKind::SpfMechanism => super::spf::mechanism(s),
+        _ => Err(format!("{} is not valid here", quote(s))),
     }
 }
 
 /// A lower-cased DNS name with at least two LDH labels, without the trailing dot.
 pub fn dns_name(s: &str) -> Result<String, String> {
     let name = s.strip_suffix('.').unwrap_or(s).to_ascii_lowercase();
-    let bad = |why: &str| Err(format!("{s:?} is not a valid domain name: {why}"));
+    let bad = |why: &str| Err(format!("{} is not a valid domain name: {why}", quote(s)));
     if name.len() > 253 {
         return bad("longer than 253 characters");
     }
@@ -202,7 +250,7 @@ pub fn dns_name(s: &str) -> Result<String, String> {
 
 fn email(s: &str) -> Result<String, String> {
     let Some((local, domain)) = s.rsplit_once('@') else {
-        return Err(format!("{s:?} is not an e-mail address (no '@')"));
+        return Err(format!("{} is not an e-mail address (no '@')", quote(s)));
     };
     let ok_local = !local.is_empty()
         && local.len() <= 64
@@ -212,18 +260,22 @@ fn email(s: &str) -> Result<String, String> {
         && !local.starts_with('.')
         && !local.ends_with('.');
     if !ok_local {
-        return Err(format!("{s:?} is not an e-mail address: bad local part"));
+        return Err(format!(
+            "{} is not an e-mail address: bad local part",
+            quote(s)
+        ));
     }
-    let domain = dns_name(domain).map_err(|e| format!("{s:?} is not an e-mail address: {e}"))?;
+    let domain =
+        dns_name(domain).map_err(|e| format!("{} is not an e-mail address: {e}", quote(s)))?;
     Ok(format!("{local}@{domain}"))
 }
 
 fn path(s: &str) -> Result<String, String> {
     if !s.starts_with('/') {
-        return Err(format!("{s:?} is not an absolute path"));
+        return Err(format!("{} is not an absolute path", quote(s)));
     }
     if s.chars().any(char::is_whitespace) {
-        return Err(format!("{s:?} contains whitespace"));
+        return Err(format!("{} contains whitespace", quote(s)));
     }
     Ok(s.to_string())
 }
@@ -232,19 +284,24 @@ fn url(s: &str) -> Result<String, String> {
     let rest = s
         .strip_prefix("https://")
         .or_else(|| s.strip_prefix("http://"))
-        .ok_or_else(|| format!("{s:?} is not an http(s) URL"))?;
+        .ok_or_else(|| format!("{} is not an http(s) URL", quote(s)))?;
     if rest.is_empty()
         || s.chars()
             .any(|c| c.is_whitespace() || c == '"' || c == '\'')
     {
-        return Err(format!("{s:?} is not a valid URL"));
+        return Err(format!("{} is not a valid URL", quote(s)));
     }
     Ok(s.to_string())
 }
 
 /// Seconds in a duration like `90s`, `20m`, `1h30m`, `1d`, `2w` (a bare number is seconds).
 pub fn duration_secs(s: &str) -> Result<u64, String> {
-    let err = || format!("{s:?} is not a duration (examples: 90s, 20m, 1h30m, 1d, 2w)");
+    let err = || {
+        format!(
+            "{} is not a duration (examples: 90s, 20m, 1h30m, 1d, 2w)",
+            quote(s)
+        )
+    };
     if s.is_empty() {
         return Err(err());
     }

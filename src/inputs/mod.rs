@@ -4,6 +4,8 @@
 pub mod kinds;
 pub mod resolve;
 pub mod schema;
+pub mod spf;
+pub mod text;
 
 pub use resolve::{resolve, Resolved, Sources};
 pub use schema::{InputDecl, InputKind};

@@ -31,10 +31,29 @@ pub struct Resolved {
     pub secrets: Vec<String>,
 }
 
+/// Problems become diagnostics; an empty reason marks a value left out because an input
+/// it is computed from has a problem of its own (reported once, there).
 fn to_diags(d: &mut Diagnostics, file: &str, p: Problems) {
-    for (k, r) in p {
+    for (k, r) in p.into_iter().filter(|(_, r)| !r.is_empty()) {
         d.push(file, &k, r);
     }
+}
+
+/// Whether the template `s` names an input that already has a problem (or was left out).
+fn uses_failed(s: &str, p: &Problems) -> bool {
+    if p.is_empty() || !s.contains("{{") && !s.contains("{%") {
+        return false;
+    }
+    let names: Vec<&str> = s
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.'))
+        .filter(|w| !w.is_empty())
+        .collect();
+    p.iter().any(|(k, _)| {
+        let k = k.split('[').next().unwrap_or(k);
+        names
+            .iter()
+            .any(|n| *n == k || n.starts_with(&format!("{k}.")) || k.starts_with(&format!("{n}.")))
+    })
 }
 
 /// Resolve inputs for the config schema `schema`, filling defaults only for the top-level
@@ -157,6 +176,12 @@ fn fill(
     }
     if let Some(d) = &decl.default {
         let d = match d {
+            // A default computed from an input that is missing or wrong is not computed:
+            // that input's own problem is the one to report.
+            Value::String(s) if uses_failed(s, p) => {
+                p.push((key.to_string(), String::new()));
+                return Value::Null;
+            }
             Value::String(s) => match render_str(s, root) {
                 Ok(r) => Value::String(r),
                 Err(e) => {
@@ -185,7 +210,7 @@ fn fill(
     if decl.required {
         p.push((
             key.to_string(),
-            format!("is required but not set ({})", decl.description),
+            format!("is missing (required: {})", decl.description),
         ));
     }
     Value::Null

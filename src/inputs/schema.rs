@@ -31,6 +31,16 @@ pub enum InputKind {
     Enum,
     /// An absolute path without whitespace.
     Path,
+    /// 1-32 ASCII letters and digits (e.g. an MTA-STS policy id).
+    Token,
+    /// A mailbox name: lower-case letters, digits, `.`, `_`, `-`.
+    #[serde(rename = "local_part")]
+    LocalPart,
+    /// A user or group name as useradd/groupadd accept it.
+    Account,
+    /// One SPF mechanism (RFC 7208), `all` excluded.
+    #[serde(rename = "spf_mechanism")]
+    SpfMechanism,
     /// An http(s) URL.
     Url,
     /// A duration such as `90s`, `20m`, `1h30m`, `1d`, `2w`.
@@ -87,6 +97,9 @@ pub struct InputDecl {
     /// Item schema of a list.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub items: Option<Box<InputDecl>>,
+    /// For a list of maps: the field whose value must differ between items.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unique: Option<String>,
     /// Field schemas of a map, in order.
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub fields: IndexMap<String, InputDecl>,
@@ -114,6 +127,7 @@ impl InputDecl {
             min: None,
             max: None,
             items: None,
+            unique: None,
             fields,
         }
     }
@@ -141,6 +155,15 @@ impl InputDecl {
         if let Some(f) = &self.fact {
             if !["fqdn", "ipv4", "ipv6"].contains(&f.as_str()) {
                 bad("fact must be one of fqdn, ipv4, ipv6");
+            }
+        }
+        if let Some(u) = &self.unique {
+            if !self
+                .items
+                .as_ref()
+                .is_some_and(|i| i.fields.contains_key(u))
+            {
+                bad("unique names no field of the list's items");
             }
         }
         if let Some(items) = &self.items {
