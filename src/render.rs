@@ -40,6 +40,11 @@ pub struct Templates {
 }
 
 impl Templates {
+    /// The templates' source texts.
+    pub fn texts(&self) -> impl Iterator<Item = &str> {
+        self.raw.values().map(String::as_str)
+    }
+
     /// Keep templates to be parsed on first use (the embedded modules: the test suite
     /// parses every one of them, so a run pays only for what it renders).
     pub fn lazy(templates: &[(String, String)]) -> Self {

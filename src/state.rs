@@ -41,9 +41,24 @@ pub struct ModuleState {
     /// Failing step or check, when it failed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// Hash of the inputs the module read when it last completed (see
+    /// `engine::inputs_digest`): when they change, the module is no longer done.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inputs: Option<String>,
     /// Hash of each managed file or block as firstboot last wrote it.
     #[serde(default)]
     pub managed: BTreeMap<String, String>,
+}
+
+/// Whether a module is done on this instance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Done {
+    /// Completed here with the same inputs: skipped unless `--force`.
+    Yes,
+    /// Completed here, but its inputs changed since: it runs again.
+    InputsChanged,
+    /// Never completed here (or its last run failed).
+    No,
 }
 
 /// The whole state file.
@@ -89,11 +104,19 @@ impl State {
         root.write_atomic(STATE_FILE, &json, 0o600, None)
     }
 
-    /// Whether `module` completed on `instance` (so a plain `run` skips it).
-    pub fn done_on(&self, module: &str, instance: &str) -> bool {
-        self.modules
-            .get(module)
-            .is_some_and(|m| m.result == Outcome::Ok && m.instance_id == instance)
+    /// Whether `module` completed on `instance` with the inputs whose digest is `inputs`
+    /// (so a plain `run` skips it). A record from before input digests were kept counts
+    /// as done.
+    pub fn done_on(&self, module: &str, instance: &str, inputs: &str) -> Done {
+        match self.modules.get(module) {
+            Some(m) if m.result == Outcome::Ok && m.instance_id == instance => {
+                match m.inputs.as_deref() {
+                    Some(d) if d != inputs => Done::InputsChanged,
+                    _ => Done::Yes,
+                }
+            }
+            _ => Done::No,
+        }
     }
 
     /// Managed hashes from the module's last successful run.

@@ -2,6 +2,7 @@
 //! them in order with backup, checks and rollback.
 
 pub mod build;
+pub mod inputs_digest;
 pub mod module;
 pub mod plan;
 pub mod run;

@@ -3,7 +3,7 @@
 
 use super::module::Built;
 use super::Prepared;
-use crate::state::State;
+use crate::state::{Done, State};
 use crate::steps::{Change, Planned, RunState, StepCx, StepError};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -17,6 +17,9 @@ pub struct ModulePlan {
     pub name: String,
     /// `run`, `skip` (done on this instance) or `error`.
     pub status: String,
+    /// Why it runs although it completed here before (its inputs changed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
     /// Steps and their changes.
     pub steps: Vec<Planned>,
     /// Why planning failed.
@@ -129,7 +132,14 @@ impl PlanError {
 pub fn plan(p: &Prepared, state: &State, force: bool, overwrite: bool) -> PlanReport {
     let mut modules = Vec::new();
     for (m, b) in p.modules() {
-        let skip = !force && state.done_on(&m.id, &p.facts.instance_id);
+        let done = state.done_on(
+            &m.id,
+            &p.facts.instance_id,
+            &super::inputs_digest::inputs_digest(m, &b.ctx),
+        );
+        let skip = !force && done == Done::Yes;
+        let reason = (!force && done == Done::InputsChanged)
+            .then(|| "its inputs changed since its last run on this instance".to_string());
         let last = state.managed(&m.id);
         let (status, steps, error) = match plan_built(p, m, &b.built, &b.ctx, &last, overwrite) {
             Ok((s, _)) => (if skip { "skip" } else { "run" }, s, None),
@@ -140,6 +150,7 @@ pub fn plan(p: &Prepared, state: &State, force: bool, overwrite: bool) -> PlanRe
             id: m.id.clone(),
             name: m.name().to_string(),
             status: status.into(),
+            reason,
             steps,
             error,
             failure,
@@ -161,7 +172,12 @@ pub fn render_text(r: &PlanReport) -> String {
             "error" => "cannot be planned",
             _ => "will run",
         };
-        out.push_str(&format!("\n== {} ({}): {head}\n", m.id, m.name));
+        let why = m
+            .reason
+            .as_deref()
+            .map(|r| format!(" again: {r}"))
+            .unwrap_or_default();
+        out.push_str(&format!("\n== {} ({}): {head}{why}\n", m.id, m.name));
         if let Some(e) = &m.error {
             out.push_str(&format!("   error: {e}\n"));
         }

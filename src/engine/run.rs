@@ -2,6 +2,7 @@
 //! stop if a managed file drifted, mark it in flight, apply its steps with backups, run
 //! its checks, and roll it back (exit 1) when a step or check fails.
 
+use super::inputs_digest::inputs_digest;
 use super::module::Built;
 use super::plan::{plan_built, step_cx};
 use super::Prepared;
@@ -11,8 +12,8 @@ use crate::host::{Host, Root};
 use crate::journal;
 use crate::manifest::Module;
 use crate::report::Reporter;
-use crate::state::{ModuleState, Outcome, State};
-use crate::steps::{Change, Planned, RunState};
+use crate::state::{Done, ModuleState, Outcome, State};
+use crate::steps::{Change, Planned, RunState, StepKind};
 use std::collections::BTreeMap;
 
 /// Run-time switches.
@@ -68,6 +69,8 @@ pub enum ModuleOutcome {
         changed: bool,
         /// Managed hashes after it.
         managed: BTreeMap<String, String>,
+        /// Digest of the inputs it ran with.
+        inputs: String,
     },
     /// A managed file was edited by hand: stopped before changing anything.
     Stopped {
@@ -103,6 +106,7 @@ impl Recorder<'_> {
         result: Outcome,
         error: Option<String>,
         managed: BTreeMap<String, String>,
+        inputs: Option<String>,
     ) {
         self.state.modules.insert(
             m.id.clone(),
@@ -112,6 +116,7 @@ impl Recorder<'_> {
                 instance_id: self.instance.to_string(),
                 finished_at: crate::timefmt::rfc3339_now(),
                 error,
+                inputs,
                 managed,
             },
         );
@@ -130,7 +135,11 @@ impl Recorder<'_> {
         };
         let stop = match outcome {
             ModuleOutcome::Skipped => None,
-            ModuleOutcome::Applied { changed, managed } => {
+            ModuleOutcome::Applied {
+                changed,
+                managed,
+                inputs,
+            } => {
                 // A module that changed nothing and was already recorded done on this
                 // instance with the same managed files keeps its record: a no-op run
                 // writes no state (and pays no fsync).
@@ -138,16 +147,17 @@ impl Recorder<'_> {
                     s.result == Outcome::Ok
                         && s.instance_id == self.instance
                         && s.managed == managed
+                        && s.inputs.as_deref() == Some(inputs.as_str())
                 });
                 if changed || !same {
-                    self.set(m, Outcome::Ok, None, managed);
+                    self.set(m, Outcome::Ok, None, managed, Some(inputs));
                     self.dirty = true;
                 }
                 None
             }
             ModuleOutcome::Stopped { reason } => {
                 let last = self.state.managed(&m.id);
-                self.set(m, Outcome::Stopped, Some(reason.clone()), last);
+                self.set(m, Outcome::Stopped, Some(reason.clone()), last, None);
                 Some(fail(reason))
             }
             ModuleOutcome::Failed {
@@ -165,7 +175,7 @@ impl Recorder<'_> {
                         crate::backup::backup_dir(self.run_id, &m.id)
                     )
                 };
-                self.set(m, Outcome::RolledBack, Some(msg.clone()), managed);
+                self.set(m, Outcome::RolledBack, Some(msg.clone()), managed, None);
                 Some(fail(msg))
             }
         };
@@ -207,6 +217,7 @@ pub fn recover(host: &Host, state: &mut State) -> Result<Option<journal::Infligh
             instance_id: String::new(),
             finished_at: String::new(),
             error: None,
+            inputs: None,
             managed: BTreeMap::new(),
         });
     // Without a backup manifest the run was killed before its first change.
@@ -286,13 +297,36 @@ pub fn run(p: &Prepared, opts: RunOpts, rep: &mut dyn Reporter) -> Result<String
         let (ctx, built) = (&b.ctx, &b.built);
         let span = tracing::info_span!("module", id = %m.id);
         let _g = span.enter();
-        if !opts.force && rec.state.done_on(&m.id, instance) {
-            tracing::info!("already done on this instance; skipped");
-            rep.skipped(&m.id);
-            rec.record(m, ModuleOutcome::Skipped, false)?;
-            continue;
-        }
+        let inputs = inputs_digest(m, ctx);
         let last = rec.state.managed(&m.id);
+        match rec.state.done_on(&m.id, instance, &inputs) {
+            Done::Yes if !opts.force => {
+                tracing::info!("already done on this instance; skipped");
+                // Not re-run, but a hand edit of what it manages is still said.
+                let drifted = drifted_files(p, m, built, ctx, &last);
+                if !drifted.is_empty() {
+                    let msg = format!(
+                        "{}: {} edited by hand since firstboot wrote it (the module is done and was not run; `firstboot plan --force` shows the difference)",
+                        m.id,
+                        drifted.join(", ")
+                    );
+                    tracing::warn!("{msg}");
+                    rep.note(&msg);
+                }
+                rep.skipped(&m.id);
+                rec.record(m, ModuleOutcome::Skipped, false)?;
+                continue;
+            }
+            Done::InputsChanged if !opts.force => {
+                let msg = format!(
+                    "{}: its inputs changed since its last run on this instance; running it again",
+                    m.id
+                );
+                tracing::info!("{msg}");
+                rep.note(&msg);
+            }
+            _ => {}
+        }
         // A bad input found while planning is an input error (exit 2: nothing changed)
         // only if nothing was changed before it in this run.
         let (plans, planned_managed) = plan_built(p, m, built, ctx, &last, opts.overwrite)
@@ -347,6 +381,7 @@ pub fn run(p: &Prepared, opts: RunOpts, rep: &mut dyn Reporter) -> Result<String
                 ModuleOutcome::Applied {
                     changed: changes,
                     managed,
+                    inputs,
                 }
             }
             Err(reason) => {
@@ -431,4 +466,35 @@ fn apply_module(
         rep.check(r)
     }))?;
     Ok(run.managed)
+}
+
+/// The managed files and blocks of a done module that were edited by hand since
+/// firstboot wrote them (only file and block steps are planned: nothing else drifts).
+fn drifted_files(
+    p: &Prepared,
+    m: &Module,
+    built: &Built,
+    ctx: &serde_json::Value,
+    last: &BTreeMap<String, String>,
+) -> Vec<String> {
+    let files = Built {
+        steps: built
+            .steps
+            .iter()
+            .filter(|s| matches!(s, StepKind::File(_) | StepKind::Block(_)))
+            .cloned()
+            .collect(),
+        checks: Vec::new(),
+    };
+    match plan_built(p, m, &files, ctx, last, false) {
+        Ok((plans, _)) => plans
+            .into_iter()
+            .filter(|s| matches!(s.change, Change::Drift { .. }))
+            .map(|s| s.target)
+            .collect(),
+        Err(e) => {
+            tracing::warn!("could not look for hand edits: {e}");
+            Vec::new()
+        }
+    }
 }
