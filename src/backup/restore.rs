@@ -74,10 +74,10 @@ pub fn restore(host: &Host, m: &BackupManifest) -> RestoreReport {
         use crate::host::services::ServiceVerb;
         for s in &m.started {
             // A start that failed leaves nothing running: already as before.
-            if matches!(sm.is_running(&host.runner, s), Ok(false)) {
+            if matches!(sm.is_running(s), Ok(false)) {
                 continue;
             }
-            match sm.act(&host.runner, s, ServiceVerb::Stop) {
+            match sm.act(s, ServiceVerb::Stop) {
                 Ok(()) => rep
                     .done
                     .push(format!("stopped {s} (it was not running before)")),
@@ -88,7 +88,7 @@ pub fn restore(host: &Host, m: &BackupManifest) -> RestoreReport {
             }
         }
         for s in m.services.iter().filter(|s| !m.started.contains(*s)) {
-            match sm.act(&host.runner, s, ServiceVerb::Restart) {
+            match sm.act(s, ServiceVerb::Restart) {
                 Ok(()) => rep.done.push(format!("restarted {s}")),
                 Err(e) => rep.failed.push(RestoreFailure {
                     what: format!("service {s}"),
@@ -224,7 +224,8 @@ fn restore_entry(host: &Host, m: &BackupManifest, e: &Entry) -> Result<Option<St
             if !host.is_live() {
                 return Ok(None);
             }
-            nix::unistd::sethostname(old)
+            host.kernel
+                .set_hostname(old)
                 .map_err(|e| format!("could not be set back to {old}: {e}"))?;
             Ok(Some(format!("host name {old}")))
         }

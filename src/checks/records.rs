@@ -7,6 +7,7 @@ use crate::dns::check::{judge, Standing};
 use crate::dns::compare::{compare, units};
 use crate::dns::decl::{compute_all, Rendered};
 use crate::dns::query::system_server;
+use crate::dns::wire::Client;
 use serde::Deserialize;
 use std::net::IpAddr;
 
@@ -47,7 +48,11 @@ impl Check for RecordsCheck {
             Ok(r) => r,
             Err(e) => return CheckResult::new(name, CheckStatus::Fail, e.to_string()),
         };
-        let compared = match compare(server, &units(&records), false) {
+        let client = Client {
+            net: host.net.as_ref(),
+            timeout: cx.timeout,
+        };
+        let compared = match compare(client, server, &units(&records), false) {
             Ok(c) => c,
             Err(e) => {
                 let why = format!("cannot resolve: {e}");

@@ -5,6 +5,7 @@
 use crate::dns::decl::{compute_all, render, Publish};
 use crate::dns::name::DName;
 use crate::dns::record::Record;
+use crate::dns::wire::Client;
 use crate::dns::{format, RECORDS_DIR};
 use crate::engine::Prepared;
 use serde_json::Value;
@@ -89,7 +90,10 @@ pub fn after_run(p: &Prepared) -> Option<String> {
                 let answered = s
                     .parse::<std::net::IpAddr>()
                     .map_err(|e| e.to_string())
-                    .and_then(|ip| confirmed(ip, &published).map_err(|e| e.to_string()));
+                    .and_then(|ip| {
+                        confirmed(Client::new(p.host.net.as_ref()), ip, &published)
+                            .map_err(|e| e.to_string())
+                    });
                 let (ok, not): (Vec<&Record>, Vec<&Record>) = match &answered {
                     Ok(yes) => published
                         .iter()
@@ -136,11 +140,12 @@ pub fn after_run(p: &Prepared) -> Option<String> {
 
 /// The zone lines (unpadded) of `records` whose record set `server` answers exactly.
 fn confirmed(
+    client: crate::dns::wire::Client,
     server: std::net::IpAddr,
     records: &[&Record],
 ) -> Result<Vec<String>, crate::dns::DnsError> {
     use crate::dns::compare::{compare, units, Verdict};
-    let compared = compare(server, &units(records.iter().copied()), true)?;
+    let compared = compare(client, server, &units(records.iter().copied()), true)?;
     Ok(records
         .iter()
         .filter(|r| {

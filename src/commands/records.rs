@@ -8,6 +8,7 @@ use crate::cli::{Cli, Selection};
 use crate::dns::compare::{compare, units, Verdict};
 use crate::dns::query::{authoritative_server, system_server};
 use crate::dns::record::RecordJson;
+use crate::dns::wire::Client;
 use crate::dns::{format, Publish};
 use crate::engine::prepare;
 use crate::error::{Error, Result};
@@ -44,7 +45,7 @@ pub fn records(cli: &Cli, sel: &Selection, show: Show, server: Option<IpAddr>) -
             Some(s) => s,
             None => default_server(&p, &sets).map_err(module_err)?,
         };
-        return diff(&sets, server, show.json);
+        return diff(&p, &sets, server, show.json);
     }
     if show.json {
         let modules: Vec<_> = sets
@@ -77,15 +78,22 @@ fn default_server(p: &crate::engine::Prepared, sets: &[ModuleRecords]) -> Result
         .map(|m| m.origin.clone())
         .ok_or("the selected modules declare no records")?;
     let resolver = system_server(&p.host.root).map_err(|e| e.to_string())?;
-    authoritative_server(resolver, &origin).map_err(|e| e.to_string())
+    authoritative_server(Client::new(p.host.net.as_ref()), resolver, &origin)
+        .map_err(|e| e.to_string())
 }
 
-fn diff(sets: &[ModuleRecords], server: IpAddr, as_json: bool) -> Result<()> {
+fn diff(
+    p: &crate::engine::Prepared,
+    sets: &[ModuleRecords],
+    server: IpAddr,
+    as_json: bool,
+) -> Result<()> {
+    let client = Client::new(p.host.net.as_ref());
     let mut doc = Vec::new();
     let mut counts = [0usize; 4];
     let mut text = format!("compared with {server}\n");
     for m in sets {
-        let compared = compare(server, &units(&m.records), true)
+        let compared = compare(client, server, &units(&m.records), true)
             .map_err(|e| module_err(format!("{}: {e}", m.id)))?;
         let mut rows = Vec::new();
         text.push_str(&format!("{}\n", m.id));

@@ -7,6 +7,7 @@ use super::decl::{Publish, RType};
 use super::name::DName;
 use super::query::{query, Answer};
 use super::record::{Data, Record};
+use super::wire::Client;
 use super::DnsError;
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -143,13 +144,18 @@ pub fn judge(unit: &Unit, answer: &Answer, ttl: bool) -> Compared {
 }
 
 /// Compare every unit with what `server` answers (one query per name and type).
-pub fn compare(server: IpAddr, units: &[Unit], ttl: bool) -> Result<Vec<Compared>, DnsError> {
+pub fn compare(
+    c: Client,
+    server: IpAddr,
+    units: &[Unit],
+    ttl: bool,
+) -> Result<Vec<Compared>, DnsError> {
     let mut cache: BTreeMap<(DName, RType), Answer> = BTreeMap::new();
     let mut out = Vec::new();
     for u in units {
         let key = (u.name.clone(), u.rtype);
         if !cache.contains_key(&key) {
-            cache.insert(key.clone(), query(server, &u.name, u.rtype)?);
+            cache.insert(key.clone(), query(c, server, &u.name, u.rtype)?);
         }
         let answer = cache.get(&key).cloned().unwrap_or_default();
         out.push(judge(u, &answer, ttl));

@@ -5,7 +5,7 @@
 use super::compare::{Compared, Verdict};
 use super::decl::Publish;
 use super::name::DName;
-use super::wire::{exchange_tcp, rcode_name, to_name, to_rdata, to_type};
+use super::wire::{exchange_tcp, rcode_name, to_name, to_rdata, to_type, Client};
 use super::DnsError;
 use crate::host::Root;
 use data_encoding::{BASE64, BASE64_NOPAD};
@@ -216,7 +216,13 @@ fn tsig_error_name(code: u16) -> String {
 }
 
 /// Sign `msg` with `key`, send it to `server` over TCP, and check the answer.
-pub fn send(server: IpAddr, zone: &DName, mut msg: Message, key: &TsigKey) -> Result<(), DnsError> {
+pub fn send(
+    c: Client,
+    server: IpAddr,
+    zone: &DName,
+    mut msg: Message,
+    key: &TsigKey,
+) -> Result<(), DnsError> {
     let bad = |reason: String| DnsError::Protocol {
         server: server.to_string(),
         reason,
@@ -238,7 +244,7 @@ pub fn send(server: IpAddr, zone: &DName, mut msg: Message, key: &TsigKey) -> Re
     let bytes = msg
         .to_vec()
         .map_err(|e| bad(format!("cannot encode: {e}")))?;
-    let answer_bytes = exchange_tcp(server, &bytes)?;
+    let answer_bytes = exchange_tcp(c, server, &bytes)?;
     let answer = Message::from_vec(&answer_bytes).map_err(|e| bad(e.to_string()))?;
     if answer.metadata.id != msg.metadata.id {
         return Err(bad("answer to another message".into()));

@@ -4,7 +4,7 @@
 use super::decl::RType;
 use super::name::DName;
 use super::record::Data;
-use super::wire::{exchange, from_name, from_rdata, rcode_name, to_name, to_type};
+use super::wire::{exchange, from_name, from_rdata, rcode_name, to_name, to_type, Client};
 use super::DnsError;
 use crate::host::Root;
 use hickory_proto::op::{Edns, Message, Query, ResponseCode};
@@ -23,8 +23,8 @@ pub struct Answer {
 }
 
 /// Ask `server` for the `rtype` records of `name`.
-pub fn query(server: IpAddr, name: &DName, rtype: RType) -> Result<Answer, DnsError> {
-    let m = ask(server, name, to_type(rtype))?;
+pub fn query(c: Client, server: IpAddr, name: &DName, rtype: RType) -> Result<Answer, DnsError> {
+    let m = ask(c, server, name, to_type(rtype))?;
     let records = m
         .answers
         .iter()
@@ -42,14 +42,14 @@ pub fn query(server: IpAddr, name: &DName, rtype: RType) -> Result<Answer, DnsEr
 
 /// One question to `server` (EDNS, recursion desired: it may be a resolver); an answer
 /// code other than NOERROR or NXDOMAIN is an error.
-fn ask(server: IpAddr, name: &DName, rtype: RecordType) -> Result<Message, DnsError> {
+fn ask(c: Client, server: IpAddr, name: &DName, rtype: RecordType) -> Result<Message, DnsError> {
     let mut msg = Message::query();
     msg.metadata.recursion_desired = true;
     msg.add_query(Query::query(to_name(name)?, rtype));
     let mut edns = Edns::new();
     edns.set_max_payload(1232).set_version(0);
     msg.edns = Some(edns);
-    let answer = exchange(server, &msg)?;
+    let answer = exchange(c, server, &msg)?;
     match answer.metadata.response_code {
         ResponseCode::NoError | ResponseCode::NXDomain => Ok(answer),
         rc => Err(DnsError::Rcode {
@@ -76,15 +76,15 @@ pub fn system_server(root: &Root) -> Result<IpAddr, DnsError> {
 }
 
 /// An address of the first name server of `zone`, found through `resolver`.
-pub fn authoritative_server(resolver: IpAddr, zone: &DName) -> Result<IpAddr, DnsError> {
-    let names = ns_names(resolver, zone).map_err(|e| {
+pub fn authoritative_server(c: Client, resolver: IpAddr, zone: &DName) -> Result<IpAddr, DnsError> {
+    let names = ns_names(c, resolver, zone).map_err(|e| {
         DnsError::NoServer(format!(
             "cannot find the name servers of {zone} through {resolver} ({e}); give --server"
         ))
     })?;
     for n in names {
         for t in [RType::A, RType::Aaaa] {
-            if let Ok(a) = query(resolver, &n, t) {
+            if let Ok(a) = query(c, resolver, &n, t) {
                 for (_, d) in a.records {
                     match d {
                         Data::A(ip) => return Ok(IpAddr::V4(ip)),
@@ -100,8 +100,8 @@ pub fn authoritative_server(resolver: IpAddr, zone: &DName) -> Result<IpAddr, Dn
     )))
 }
 
-fn ns_names(resolver: IpAddr, zone: &DName) -> Result<Vec<DName>, DnsError> {
-    Ok(ask(resolver, zone, RecordType::NS)?
+fn ns_names(c: Client, resolver: IpAddr, zone: &DName) -> Result<Vec<DName>, DnsError> {
+    Ok(ask(c, resolver, zone, RecordType::NS)?
         .answers
         .iter()
         .filter_map(|r| match &r.data {

@@ -1,16 +1,17 @@
-//! Between our records and hickory-proto's wire types, and a small blocking transport:
-//! UDP with a retry and TCP when the answer is truncated; TCP for updates. Timeouts are
-//! short (a first boot must not hang on an unreachable server).
+//! Between our records and hickory-proto's wire types, and a small blocking transport
+//! over the host's [`Network`]: UDP with a retry and TCP when the answer is truncated;
+//! TCP for updates. Timeouts are short (a first boot must not hang on an unreachable
+//! server).
 
 use super::decl::RType;
 use super::name::DName;
 use super::record::{txt_chunks, Data};
 use super::DnsError;
+use crate::host::net::{Network, Transport};
 use hickory_proto::op::{Message, ResponseCode};
 use hickory_proto::rr::rdata::{self, tlsa};
 use hickory_proto::rr::{Name, RData, RecordType};
-use std::io::{Read, Write};
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpStream, UdpSocket};
+use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 /// How long to wait for one answer.
@@ -131,31 +132,39 @@ fn net(server: SocketAddr, e: std::io::Error) -> DnsError {
     }
 }
 
+/// What DNS exchanges go through: the host's network and the time one may take.
+#[derive(Clone, Copy)]
+pub struct Client<'a> {
+    /// The host's network (real sockets, or a fake in tests).
+    pub net: &'a dyn Network,
+    /// How long to wait for one answer.
+    pub timeout: Duration,
+}
+
+impl<'a> Client<'a> {
+    /// A client with the default [`TIMEOUT`].
+    pub fn new(net: &'a dyn Network) -> Self {
+        Client {
+            net,
+            timeout: TIMEOUT,
+        }
+    }
+}
+
 /// Send `msg` over UDP (two tries), then over TCP when the answer is truncated.
-pub fn exchange(server: IpAddr, msg: &Message) -> Result<Message, DnsError> {
+pub fn exchange(c: Client, server: IpAddr, msg: &Message) -> Result<Message, DnsError> {
     let addr = SocketAddr::new(server, 53);
     let bytes = encode(addr, msg)?;
-    let bind = if server.is_ipv4() {
-        SocketAddr::from((Ipv4Addr::UNSPECIFIED, 0))
-    } else {
-        SocketAddr::from((Ipv6Addr::UNSPECIFIED, 0))
-    };
-    let sock = UdpSocket::bind(bind).map_err(|e| net(addr, e))?;
-    sock.connect(addr).map_err(|e| net(addr, e))?;
-    sock.set_read_timeout(Some(TIMEOUT))
-        .map_err(|e| net(addr, e))?;
-    let mut buf = vec![0u8; 65535];
     let mut last = None;
     for _ in 0..2 {
-        sock.send(&bytes).map_err(|e| net(addr, e))?;
-        match sock.recv(&mut buf) {
-            Ok(n) => {
-                let answer = decode(addr, &buf[..n])?;
+        match c.net.dns_exchange(Transport::Udp, addr, &bytes, c.timeout) {
+            Ok(b) => {
+                let answer = decode(addr, &b)?;
                 if answer.metadata.id != msg.metadata.id {
                     continue;
                 }
                 if answer.metadata.truncation {
-                    return exchange_tcp(server, &bytes).and_then(|b| decode(addr, &b));
+                    return exchange_tcp(c, server, &bytes).and_then(|b| decode(addr, &b));
                 }
                 return Ok(answer);
             }
@@ -184,25 +193,11 @@ fn decode(server: SocketAddr, b: &[u8]) -> Result<Message, DnsError> {
 }
 
 /// Send wire bytes over TCP (two-byte length prefix) and return the answer's bytes.
-pub fn exchange_tcp(server: IpAddr, bytes: &[u8]) -> Result<Vec<u8>, DnsError> {
+pub fn exchange_tcp(c: Client, server: IpAddr, bytes: &[u8]) -> Result<Vec<u8>, DnsError> {
     let addr = SocketAddr::new(server, 53);
-    let mut s = TcpStream::connect_timeout(&addr, TIMEOUT).map_err(|e| net(addr, e))?;
-    s.set_read_timeout(Some(TIMEOUT))
-        .map_err(|e| net(addr, e))?;
-    s.set_write_timeout(Some(TIMEOUT))
-        .map_err(|e| net(addr, e))?;
-    let len = u16::try_from(bytes.len()).map_err(|_| DnsError::Protocol {
-        server: server.to_string(),
-        reason: "message longer than 65535 bytes".into(),
-    })?;
-    let mut framed = len.to_be_bytes().to_vec();
-    framed.extend_from_slice(bytes);
-    s.write_all(&framed).map_err(|e| net(addr, e))?;
-    let mut lenb = [0u8; 2];
-    s.read_exact(&mut lenb).map_err(|e| net(addr, e))?;
-    let mut answer = vec![0u8; u16::from_be_bytes(lenb) as usize];
-    s.read_exact(&mut answer).map_err(|e| net(addr, e))?;
-    Ok(answer)
+    c.net
+        .dns_exchange(Transport::Tcp, addr, bytes, c.timeout)
+        .map_err(|e| net(addr, e))
 }
 
 #[cfg(test)]

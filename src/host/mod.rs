@@ -1,18 +1,25 @@
-//! The host boundary: every file, command, package, service and account operation goes
-//! through here, so an offline `--root` tree and tests need to swap nothing above it.
+//! The host boundary: every file, command, package, service, account, host name and
+//! network operation goes through here, so an offline `--root` tree and tests need to
+//! swap nothing above it. Packages, services, commands, the host name and the network
+//! are traits ([`Seams`]) with scripted fakes in [`fake`].
 
 pub mod accounts;
+pub mod fake;
+pub mod net;
 pub mod open;
 pub mod packages;
 pub mod root;
 pub mod runner;
 pub mod services;
+pub mod system;
 
 pub use accounts::Accounts;
-pub use packages::PackageManager;
+pub use net::Network;
+pub use packages::{PackageManager, Packages};
 pub use root::{Meta, Root};
 pub use runner::{CommandOutput, Runner};
-pub use services::ServiceManager;
+pub use services::{ServiceManager, Services};
+pub use system::Kernel;
 
 use std::path::Path;
 
@@ -90,26 +97,71 @@ pub struct Host {
     pub accounts: Accounts,
     /// Whether we are root (only then are owners enforced).
     pub privileged: bool,
+    /// The running kernel's host name.
+    pub kernel: Box<dyn Kernel>,
+    /// DNS exchanges.
+    pub net: Box<dyn Network>,
+    packages: Box<dyn Packages>,
+    services: Box<dyn Services>,
+    live: bool,
     /// Accounts already reported missing from an offline tree (each is said once).
     missing_accounts: std::sync::Mutex<std::collections::BTreeSet<String>>,
+}
+
+/// What a [`Host`] acts through besides its root and runner: real ones for a run,
+/// scripted fakes in tests (`host::fake`).
+pub struct Seams {
+    /// Package manager.
+    pub packages: Box<dyn Packages>,
+    /// Service manager.
+    pub services: Box<dyn Services>,
+    /// Host name.
+    pub kernel: Box<dyn Kernel>,
+    /// Network.
+    pub net: Box<dyn Network>,
 }
 
 impl Host {
     /// The host for `root` (`/` is the live system).
     pub fn new(root: Root, runner: Runner) -> Self {
+        let seams = Seams {
+            packages: Box::new(packages::SystemPackages::new(runner.clone())),
+            services: Box::new(services::SystemServices::new(
+                runner.clone(),
+                ServiceManager::detect(),
+            )),
+            kernel: Box::new(system::LiveKernel),
+            net: Box::new(net::LiveNetwork),
+        };
+        let live = root.is_live();
+        let mut h = Host::with_seams(root, runner, seams, live);
+        h.privileged = nix::unistd::geteuid().is_root();
+        h
+    }
+
+    /// A host acting through `seams`; `live` says whether packages, services, commands
+    /// and the network are acted on (a fake host is live while its files go to a
+    /// temporary root). Owners are not enforced.
+    pub fn with_seams(root: Root, runner: Runner, seams: Seams, live: bool) -> Self {
         let accounts = Accounts::new(root.clone());
         Host {
             root,
             runner,
             accounts,
-            privileged: nix::unistd::geteuid().is_root(),
+            privileged: false,
+            kernel: seams.kernel,
+            net: seams.net,
+            packages: seams.packages,
+            services: seams.services,
+            live,
             missing_accounts: Default::default(),
         }
     }
 
-    /// Whether commands, packages and services may be acted on (live system only).
+    /// Whether commands, packages and services may be acted on (the live system, or a
+    /// host made of fakes).
     pub fn is_live(&self) -> bool {
-        self.root.is_live()
+        self.live
     }
 
     /// uid/gid to enforce for `owner:group`, or `None` when ownership cannot be enforced:
@@ -138,13 +190,13 @@ impl Host {
         }
     }
 
-    /// The package manager of the live system.
-    pub fn packages(&self) -> Result<PackageManager, HostError> {
-        PackageManager::detect()
+    /// The package manager.
+    pub fn packages(&self) -> &dyn Packages {
+        self.packages.as_ref()
     }
 
-    /// The service manager of the live system.
-    pub fn services(&self) -> ServiceManager {
-        ServiceManager::detect()
+    /// The service manager.
+    pub fn services(&self) -> &dyn Services {
+        self.services.as_ref()
     }
 }

@@ -1,6 +1,19 @@
-//! Package installation: apt-get (noninteractive, debconf preseeding) or dnf.
+//! Package installation behind the [`Packages`] trait: [`SystemPackages`] drives
+//! apt-get (noninteractive, debconf preseeding, `apt-get update` once per run before the
+//! first install: cloud images boot with empty package lists) or dnf (Debian package
+//! names mapped to their RHEL-family names); tests use `host::fake`.
 
 use super::{HostError, Runner};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::OnceLock;
+
+/// Installs and queries packages.
+pub trait Packages: Send + Sync {
+    /// Whether a package (by its Debian name) is installed.
+    fn installed(&self, name: &str) -> Result<bool, HostError>;
+    /// Install packages (Debian names), preseeding debconf answers first (apt only).
+    fn install(&self, names: &[String], debconf: &[String]) -> Result<(), HostError>;
+}
 
 /// The live system's package manager.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,60 +35,109 @@ impl PackageManager {
             Err(HostError::NoPackageManager)
         }
     }
+}
 
-    /// Whether a package is installed.
-    pub fn installed(&self, runner: &Runner, name: &str) -> Result<bool, HostError> {
-        let argv: Vec<String> = match self {
-            PackageManager::Apt => vec![
-                "dpkg-query".into(),
-                "-W".into(),
-                "-f=${Status}".into(),
-                name.into(),
-            ],
-            PackageManager::Dnf => vec!["rpm".into(), "-q".into(), name.into()],
-        };
-        let out = runner.run(&argv, None, &[])?;
-        Ok(match self {
-            PackageManager::Apt => out.success() && out.stdout.contains("install ok installed"),
-            PackageManager::Dnf => out.success(),
+/// Debian package names (as manifests write them) that differ on the RHEL family
+/// (Fedora; RHEL, Alma and Rocky with EPEL for certbot and fail2ban). The shipped
+/// modules install certbot, cron, postfix and fail2ban: only cron is named otherwise.
+/// A name not listed is the same on both.
+pub const DNF_NAMES: [(&str, &str); 1] = [("cron", "cronie")];
+
+/// The package's name for `pm`.
+pub fn native_name(pm: PackageManager, name: &str) -> &str {
+    match pm {
+        PackageManager::Apt => name,
+        PackageManager::Dnf => DNF_NAMES
+            .iter()
+            .find(|(deb, _)| *deb == name)
+            .map_or(name, |(_, rpm)| rpm),
+    }
+}
+
+/// apt-get or dnf on the running system, through the command runner.
+pub struct SystemPackages {
+    runner: Runner,
+    manager: OnceLock<Option<PackageManager>>,
+    updated: AtomicBool,
+}
+
+impl SystemPackages {
+    /// Detect the package manager when first needed.
+    pub fn new(runner: Runner) -> Self {
+        SystemPackages {
+            runner,
+            manager: OnceLock::new(),
+            updated: AtomicBool::new(false),
+        }
+    }
+
+    /// With a known package manager (tests drive it with a fake command runner).
+    pub fn with_manager(runner: Runner, pm: PackageManager) -> Self {
+        let s = SystemPackages::new(runner);
+        let _ = s.manager.set(Some(pm));
+        s
+    }
+
+    fn manager(&self) -> Result<PackageManager, HostError> {
+        self.manager
+            .get_or_init(|| PackageManager::detect().ok())
+            .ok_or(HostError::NoPackageManager)
+    }
+}
+
+const APT_ENV: [(&str, &str); 2] = [
+    ("DEBIAN_FRONTEND", "noninteractive"),
+    ("APT_LISTCHANGES_FRONTEND", "none"),
+];
+
+fn argv(parts: &[&str]) -> Vec<String> {
+    parts.iter().map(|s| s.to_string()).collect()
+}
+
+impl Packages for SystemPackages {
+    fn installed(&self, name: &str) -> Result<bool, HostError> {
+        let pm = self.manager()?;
+        let name = native_name(pm, name);
+        Ok(match pm {
+            PackageManager::Apt => {
+                let out = self.runner.run(
+                    &argv(&["dpkg-query", "-W", "-f=${Status}", name]),
+                    None,
+                    &[],
+                )?;
+                out.success() && out.stdout.contains("install ok installed")
+            }
+            PackageManager::Dnf => self
+                .runner
+                .run(&argv(&["rpm", "-q", name]), None, &[])?
+                .success(),
         })
     }
 
-    /// Install packages, preseeding debconf answers first (apt only).
-    pub fn install(
-        &self,
-        runner: &Runner,
-        names: &[String],
-        debconf: &[String],
-    ) -> Result<(), HostError> {
-        match self {
+    fn install(&self, names: &[String], debconf: &[String]) -> Result<(), HostError> {
+        let pm = self.manager()?;
+        match pm {
             PackageManager::Apt => {
+                if !self.updated.load(Ordering::SeqCst) {
+                    self.runner
+                        .run_ok(&argv(&["apt-get", "update", "-q"]), None, &APT_ENV)?;
+                    self.updated.store(true, Ordering::SeqCst);
+                }
                 if !debconf.is_empty() {
                     let sel = debconf.join("\n") + "\n";
-                    runner.run_ok(
-                        &["debconf-set-selections".to_string()],
-                        Some(sel.as_bytes()),
-                        &[],
-                    )?;
+                    let cmd = argv(&["debconf-set-selections"]);
+                    self.runner.run_ok(&cmd, Some(sel.as_bytes()), &[])?;
                 }
-                let mut argv: Vec<String> =
-                    ["apt-get", "install", "-y", "-q", "--no-install-recommends"]
-                        .iter()
-                        .map(|s| s.to_string())
-                        .collect();
-                argv.push("-o".into());
-                argv.push("Dpkg::Options::=--force-confold".into());
-                argv.extend(names.iter().cloned());
-                let env = [
-                    ("DEBIAN_FRONTEND", "noninteractive"),
-                    ("APT_LISTCHANGES_FRONTEND", "none"),
-                ];
-                runner.run_ok(&argv, None, &env).map(|_| ())
+                let mut cmd = argv(&["apt-get", "install", "-y", "-q", "--no-install-recommends"]);
+                cmd.push("-o".into());
+                cmd.push("Dpkg::Options::=--force-confold".into());
+                cmd.extend(names.iter().cloned());
+                self.runner.run_ok(&cmd, None, &APT_ENV).map(|_| ())
             }
             PackageManager::Dnf => {
-                let mut argv: Vec<String> = vec!["dnf".into(), "install".into(), "-y".into()];
-                argv.extend(names.iter().cloned());
-                runner.run_ok(&argv, None, &[]).map(|_| ())
+                let mut cmd = argv(&["dnf", "install", "-y"]);
+                cmd.extend(names.iter().map(|n| native_name(pm, n).to_string()));
+                self.runner.run_ok(&cmd, None, &[]).map(|_| ())
             }
         }
     }

@@ -5,6 +5,7 @@ use super::HostError;
 use crate::redact::Redactor;
 use std::io::{Read, Write};
 use std::process::{Command, Stdio};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// What a finished command returned.
@@ -25,17 +26,101 @@ impl CommandOutput {
     }
 }
 
-/// Runs commands.
-#[derive(Debug, Clone)]
+/// What actually runs a command: [`Spawn`] on a real system, a scripted fake in tests
+/// (`host::fake`). The [`Runner`] around it logs, masks and times out the same way.
+pub trait Exec: Send + Sync {
+    /// Run `argv` (never empty) with optional stdin and extra environment, killing it
+    /// after `timeout`. The error says why it could not run or finish.
+    fn exec(
+        &self,
+        argv: &[String],
+        stdin: Option<&[u8]>,
+        env: &[(&str, &str)],
+        timeout: Duration,
+    ) -> Result<CommandOutput, String>;
+}
+
+/// Runs commands as processes.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Spawn;
+
+impl Exec for Spawn {
+    fn exec(
+        &self,
+        argv: &[String],
+        stdin: Option<&[u8]>,
+        env: &[(&str, &str)],
+        timeout: Duration,
+    ) -> Result<CommandOutput, String> {
+        let (prog, args) = argv.split_first().ok_or("is empty")?;
+        let mut child = Command::new(prog)
+            .args(args)
+            .envs(env.iter().copied())
+            .stdin(if stdin.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| format!("could not start: {e}"))?;
+        if let (Some(data), Some(mut pipe)) = (stdin, child.stdin.take()) {
+            let data = data.to_vec();
+            std::thread::spawn(move || pipe.write_all(&data));
+        }
+        let out_t = drain(child.stdout.take());
+        let err_t = drain(child.stderr.take());
+        let start = Instant::now();
+        let status = loop {
+            if let Some(s) = child.try_wait().map_err(|e| e.to_string())? {
+                break s;
+            }
+            if start.elapsed() > timeout {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(format!("timed out after {timeout:?}"));
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        Ok(CommandOutput {
+            code: status.code(),
+            stdout: out_t.join().unwrap_or_default(),
+            stderr: err_t.join().unwrap_or_default(),
+        })
+    }
+}
+
+/// Runs commands: logs each command line and its output (secrets masked) and applies
+/// the timeout, whatever [`Exec`] runs them.
+#[derive(Clone)]
 pub struct Runner {
     timeout: Duration,
     redactor: Redactor,
+    exec: Arc<dyn Exec>,
+}
+
+impl std::fmt::Debug for Runner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Runner")
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Runner {
-    /// A runner killing commands after `timeout`.
+    /// A runner spawning processes, killing them after `timeout`.
     pub fn new(timeout: Duration, redactor: Redactor) -> Self {
-        Runner { timeout, redactor }
+        Runner::with_exec(timeout, redactor, Arc::new(Spawn))
+    }
+
+    /// A runner handing commands to `exec` (a fake in tests).
+    pub fn with_exec(timeout: Duration, redactor: Redactor, exec: Arc<dyn Exec>) -> Self {
+        Runner {
+            timeout,
+            redactor,
+            exec,
+        }
     }
 
     /// The command line as it may be shown (secrets masked).
@@ -55,48 +140,18 @@ impl Runner {
             cmd: shown.clone(),
             reason,
         };
-        let (prog, args) = argv.split_first().ok_or_else(|| fail("is empty".into()))?;
-        tracing::debug!("running: {shown}");
-        let mut child = Command::new(prog)
-            .args(args)
-            .envs(env.iter().copied())
-            .stdin(if stdin.is_some() {
-                Stdio::piped()
-            } else {
-                Stdio::null()
-            })
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .map_err(|e| fail(format!("could not start: {e}")))?;
-        if let (Some(data), Some(mut pipe)) = (stdin, child.stdin.take()) {
-            let data = data.to_vec();
-            std::thread::spawn(move || pipe.write_all(&data));
+        if argv.is_empty() {
+            return Err(fail("is empty".into()));
         }
-        let out_t = drain(child.stdout.take());
-        let err_t = drain(child.stderr.take());
-        let start = Instant::now();
-        let status = loop {
-            if let Some(s) = child.try_wait().map_err(|e| fail(e.to_string()))? {
-                break s;
-            }
-            if start.elapsed() > self.timeout {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err(fail(format!("timed out after {:?}", self.timeout)));
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        };
-        let stdout = out_t.join().unwrap_or_default();
-        let stderr = err_t.join().unwrap_or_default();
-        for line in stdout.lines().chain(stderr.lines()) {
+        tracing::debug!("running: {shown}");
+        let out = self
+            .exec
+            .exec(argv, stdin, env, self.timeout)
+            .map_err(|e| fail(self.redactor.mask(&e)))?;
+        for line in out.stdout.lines().chain(out.stderr.lines()) {
             tracing::debug!("  | {}", self.redactor.mask(line));
         }
-        Ok(CommandOutput {
-            code: status.code(),
-            stdout,
-            stderr,
-        })
+        Ok(out)
     }
 
     /// Run and require exit status 0; the error carries the end of stderr.

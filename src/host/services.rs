@@ -1,8 +1,21 @@
-//! Services: systemctl when systemd runs (/run/systemd/system exists), else the
-//! packages' init scripts through service(8), as in containers and our test hosts.
+//! Services behind the [`Services`] trait: [`SystemServices`] uses systemctl when systemd
+//! runs (/run/systemd/system exists), else the packages' init scripts through
+//! service(8), as in containers and our test hosts; tests use `host::fake`.
 
 use super::{HostError, Runner};
 use std::path::Path;
+
+/// Starts, reloads and queries services.
+pub trait Services: Send + Sync {
+    /// Whether the service is running.
+    fn is_running(&self, name: &str) -> Result<bool, HostError>;
+    /// Start, reload, restart or stop it.
+    fn act(&self, name: &str, verb: ServiceVerb) -> Result<(), HostError>;
+    /// Whether it starts at boot.
+    fn is_enabled(&self, name: &str) -> Result<bool, HostError>;
+    /// Make it start at boot.
+    fn enable(&self, name: &str) -> Result<(), HostError>;
+}
 
 /// The live system's service manager.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,7 +40,8 @@ pub enum ServiceVerb {
 }
 
 impl ServiceVerb {
-    fn as_str(self) -> &'static str {
+    /// The verb as systemctl and service(8) spell it.
+    pub fn as_str(self) -> &'static str {
         match self {
             ServiceVerb::Start => "start",
             ServiceVerb::Reload => "reload",
@@ -50,48 +64,54 @@ impl ServiceManager {
             ServiceManager::Init
         }
     }
+}
 
-    /// Whether the service is running.
-    pub fn is_running(&self, runner: &Runner, name: &str) -> Result<bool, HostError> {
-        let out = match self {
-            ServiceManager::Systemd => runner.run(
-                &argv(&["systemctl", "is-active", "--quiet", name]),
-                None,
-                &[],
-            )?,
-            ServiceManager::Init => runner.run(&argv(&["service", name, "status"]), None, &[])?,
+/// systemctl or service(8) on the running system, through the command runner.
+pub struct SystemServices {
+    runner: Runner,
+    manager: ServiceManager,
+}
+
+impl SystemServices {
+    /// With a given service manager (see [`ServiceManager::detect`]).
+    pub fn new(runner: Runner, manager: ServiceManager) -> Self {
+        SystemServices { runner, manager }
+    }
+}
+
+impl Services for SystemServices {
+    fn is_running(&self, name: &str) -> Result<bool, HostError> {
+        let cmd = match self.manager {
+            ServiceManager::Systemd => argv(&["systemctl", "is-active", "--quiet", name]),
+            ServiceManager::Init => argv(&["service", name, "status"]),
         };
-        Ok(out.success())
+        Ok(self.runner.run(&cmd, None, &[])?.success())
     }
 
-    /// Start, reload or restart.
-    pub fn act(&self, runner: &Runner, name: &str, verb: ServiceVerb) -> Result<(), HostError> {
+    fn act(&self, name: &str, verb: ServiceVerb) -> Result<(), HostError> {
         let v = verb.as_str();
-        let cmd = match self {
+        let cmd = match self.manager {
             ServiceManager::Systemd => argv(&["systemctl", v, name]),
             ServiceManager::Init => argv(&["service", name, v]),
         };
-        runner.run_ok(&cmd, None, &[]).map(|_| ())
+        self.runner.run_ok(&cmd, None, &[]).map(|_| ())
     }
 
-    /// Whether the service starts at boot (init scripts: enabled by their packages).
-    pub fn is_enabled(&self, runner: &Runner, name: &str) -> Result<bool, HostError> {
-        match self {
-            ServiceManager::Systemd => Ok(runner
-                .run(
-                    &argv(&["systemctl", "is-enabled", "--quiet", name]),
-                    None,
-                    &[],
-                )?
-                .success()),
+    fn is_enabled(&self, name: &str) -> Result<bool, HostError> {
+        match self.manager {
+            ServiceManager::Systemd => {
+                let cmd = argv(&["systemctl", "is-enabled", "--quiet", name]);
+                Ok(self.runner.run(&cmd, None, &[])?.success())
+            }
+            // Init scripts are enabled by their packages.
             ServiceManager::Init => Ok(true),
         }
     }
 
-    /// Enable at boot (systemd only; init scripts are enabled by their packages).
-    pub fn enable(&self, runner: &Runner, name: &str) -> Result<(), HostError> {
-        match self {
-            ServiceManager::Systemd => runner
+    fn enable(&self, name: &str) -> Result<(), HostError> {
+        match self.manager {
+            ServiceManager::Systemd => self
+                .runner
                 .run_ok(&argv(&["systemctl", "enable", name]), None, &[])
                 .map(|_| ()),
             ServiceManager::Init => Ok(()),

@@ -17,10 +17,10 @@ pub struct PackageStep {
 
 impl PackageStep {
     fn missing(&self, cx: &StepCx) -> Result<Vec<String>, StepError> {
-        let pm = cx.host.packages()?;
+        let pm = cx.host.packages();
         let mut out = Vec::new();
         for n in &self.names {
-            if !pm.installed(&cx.host.runner, n)? {
+            if !pm.installed(n)? {
                 out.push(n.clone());
             }
         }
@@ -58,9 +58,7 @@ impl Step for PackageStep {
         let planned = self.plan(cx, run)?;
         if planned.change == Change::Act {
             let missing = self.missing(cx)?;
-            cx.host
-                .packages()?
-                .install(&cx.host.runner, &missing, &self.debconf)?;
+            cx.host.packages().install(&missing, &self.debconf)?;
         }
         Ok(planned)
     }

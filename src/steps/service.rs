@@ -31,7 +31,7 @@ pub struct ServiceStep {
 impl ServiceStep {
     fn running(&self, cx: &StepCx) -> Result<bool, StepError> {
         if self.status.is_empty() {
-            return Ok(cx.host.services().is_running(&cx.host.runner, &self.name)?);
+            return Ok(cx.host.services().is_running(&self.name)?);
         }
         Ok(cx.host.runner.run(&self.status, None, &[])?.success())
     }
@@ -67,7 +67,7 @@ impl Step for ServiceStep {
             return Ok(offline(self.target(), what));
         }
         let sm = cx.host.services();
-        let enable = self.enable && !sm.is_enabled(&cx.host.runner, &self.name)?;
+        let enable = self.enable && !sm.is_enabled(&self.name)?;
         let mut what: Vec<String> = self
             .verb(cx, run)?
             .map(|v| format!("{v:?}").to_lowercase())
@@ -92,8 +92,8 @@ impl Step for ServiceStep {
         let p = self.plan(cx, run)?;
         if cx.host.is_live() {
             let sm = cx.host.services();
-            if self.enable && !sm.is_enabled(&cx.host.runner, &self.name)? {
-                sm.enable(&cx.host.runner, &self.name)?;
+            if self.enable && !sm.is_enabled(&self.name)? {
+                sm.enable(&self.name)?;
             }
             if let Some(v) = self.verb(cx, run)? {
                 if v == ServiceVerb::Start {
@@ -101,7 +101,7 @@ impl Step for ServiceStep {
                 } else {
                     backup.note_services(std::slice::from_ref(&self.name))?;
                 }
-                sm.act(&cx.host.runner, &self.name, v)?;
+                sm.act(&self.name, v)?;
             }
         }
         Ok(p)

@@ -10,6 +10,7 @@ use crate::dns::compare::{compare, units, Compared};
 use crate::dns::decl::Publish;
 use crate::dns::publish::{describe, load_key, send, to_replace, update_message, TsigKey};
 use crate::dns::typed::{compute_typed, Typed};
+use crate::dns::wire::Client;
 use crate::dns::{count, DName, DnsError, Record};
 use crate::steps::templated::Templated;
 use crate::steps::{offline, Change, Planned, RunState, Step, StepCx, StepError};
@@ -115,8 +116,14 @@ impl PublishRecords {
     }
 
     /// The server's answers for our record sets (TTLs count: it is authoritative).
-    fn compared(&self, r: &Ready) -> Result<Vec<Compared>, StepError> {
-        compare(r.server, &units(&r.records), true).map_err(invalid)
+    fn compared(&self, cx: &StepCx, r: &Ready) -> Result<Vec<Compared>, StepError> {
+        compare(
+            Client::new(cx.host.net.as_ref()),
+            r.server,
+            &units(&r.records),
+            true,
+        )
+        .map_err(invalid)
     }
 
     /// What the update would do: `None` when the server already answers our records.
@@ -190,7 +197,7 @@ impl Step for PublishRecords {
                 &format!("send {} to {}{later}", count(ready, "record"), r.server),
             ));
         }
-        Ok(self.planned(&r, &self.compared(&r)?))
+        Ok(self.planned(&r, &self.compared(cx, &r)?))
     }
 
     fn apply(
@@ -203,7 +210,7 @@ impl Step for PublishRecords {
             return self.plan(cx, run);
         }
         let r = self.ready(cx)?;
-        let compared = self.compared(&r)?;
+        let compared = self.compared(cx, &r)?;
         let planned = self.planned(&r, &compared);
         if !planned.change.is_change() {
             return Ok(planned);
@@ -216,7 +223,14 @@ impl Step for PublishRecords {
             describe(&changes)
         );
         let msg = update_message(&r.zone, &changes).map_err(invalid)?;
-        send(r.server, &r.zone, msg, &r.key).map_err(invalid)?;
+        send(
+            Client::new(cx.host.net.as_ref()),
+            r.server,
+            &r.zone,
+            msg,
+            &r.key,
+        )
+        .map_err(invalid)?;
         Ok(Planned::new(
             self.target(),
             planned.change,

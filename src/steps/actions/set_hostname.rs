@@ -14,9 +14,10 @@ pub struct SetHostname {
     pub name: String,
 }
 
-fn current() -> Result<String, StepError> {
-    nix::unistd::gethostname()
-        .map(|h| h.to_string_lossy().into_owned())
+fn current(cx: &StepCx) -> Result<String, StepError> {
+    cx.host
+        .kernel
+        .hostname()
         .map_err(|e| StepError::Invalid(format!("cannot read the host name: {e}")))
 }
 
@@ -32,7 +33,7 @@ impl Step for SetHostname {
                 &format!("set running host name to {}", self.name),
             ));
         }
-        let now = current()?;
+        let now = current(cx)?;
         Ok(if now == self.name {
             Planned::new(self.target(), Change::None, format!("host name is {now}"))
         } else {
@@ -52,8 +53,8 @@ impl Step for SetHostname {
     ) -> Result<Planned, StepError> {
         let p = self.plan(cx, run)?;
         if p.change == Change::Act {
-            backup.record_hostname(&current()?)?;
-            nix::unistd::sethostname(&self.name).map_err(|e| {
+            backup.record_hostname(&current(cx)?)?;
+            cx.host.kernel.set_hostname(&self.name).map_err(|e| {
                 StepError::Invalid(format!("cannot set the host name to {}: {e}", self.name))
             })?;
         }
