@@ -122,17 +122,23 @@ fn an_offline_root_plans_publication_without_sending_or_showing_the_secret() {
 }
 
 #[test]
-fn a_bad_secret_found_after_an_earlier_module_changed_things_is_not_called_harmless() {
-    // 7-ssl_config runs first and writes its certificate; the secret problem found while
-    // planning 8-dns_config then cannot claim "nothing changed" (exit 2): it exits 1.
+fn a_bad_secret_is_an_input_error_before_7_ssl_config_changes_anything() {
+    // The secret file is checked when the modules are built, before the first change:
+    // exit 2, named once (8-dns_config and 9-mail_config both publish with it).
     let t = Tree::new(&publish(""));
     t.write("/etc/firstboot/tsig.key", "not base64!\n");
+    let before = t.snapshot(false);
     let o = t.fb(&["run", "--profile", "standard"]);
-    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("1 problem found"), "{err}");
     assert!(
-        stderr(&o).contains("8-dns_config cannot be planned"),
-        "{}",
-        stderr(&o)
+        err.contains("config.yaml:9: dns.publish.tsig_secret_file: /etc/firstboot/tsig.key does not hold a base64 TSIG secret"),
+        "{err}"
     );
-    assert!(t.exists("/etc/firstboot/ssl"), "7-ssl_config did run");
+    assert_eq!(
+        before,
+        t.snapshot(false),
+        "nothing changed, 7-ssl_config included"
+    );
 }

@@ -52,6 +52,8 @@ pub struct Env<'a> {
     pub ctx: &'a Value,
     /// The config schema (`None`: every problem is the manifest's).
     pub schema: Option<&'a InputDecl>,
+    /// The tree, to check what steps read from it (`None`: not checked).
+    pub root: Option<&'a crate::host::Root>,
 }
 
 /// Render and type a module's steps, checks and records; all problems are returned.
@@ -67,6 +69,17 @@ pub fn build(m: &Module, env: &Env) -> Result<Built, Vec<BuildError>> {
         if let Some(mut s) = made.flatten() {
             if let Some(slot) = s.records_slot() {
                 *slot = records.clone();
+            }
+            match env.root.map(|r| s.check_host_inputs(r)) {
+                Some(Err(crate::steps::StepError::Input { key, reason })) => {
+                    errs.push(BuildError::Input { key, reason })
+                }
+                Some(Err(e)) => errs.push(BuildError::Manifest {
+                    file: m.manifest_path(),
+                    at: at.clone(),
+                    reason: e.to_string(),
+                }),
+                _ => {}
             }
             steps.push(s);
         }

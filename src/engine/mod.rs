@@ -92,6 +92,7 @@ impl Prepared {
             let env = build::Env {
                 ctx: &ctx,
                 schema: Some(&schema),
+                root: Some(&self.host.root),
             };
             match build::build(m, &env) {
                 Ok(b) => built.push(build::BuiltModule {
@@ -99,14 +100,25 @@ impl Prepared {
                     ctx,
                     built: b,
                 }),
-                Err(errs) => errs.into_iter().for_each(|e| match e {
-                    build::BuildError::Input { key, reason } => {
-                        diags.push(&self.config.0, &key, self.redactor.mask(&reason))
+                Err(errs) => {
+                    for e in errs {
+                        let (file, key, reason) = match e {
+                            build::BuildError::Input { key, reason } => {
+                                (self.config.0.clone(), key, reason)
+                            }
+                            build::BuildError::Manifest { file, at, reason } => (file, at, reason),
+                        };
+                        let reason = self.redactor.mask(&reason);
+                        // Two modules reading the same input report it once.
+                        if !diags
+                            .0
+                            .iter()
+                            .any(|d| (&d.file, &d.key, &d.reason) == (&file, &key, &reason))
+                        {
+                            diags.push(&file, &key, reason);
+                        }
                     }
-                    build::BuildError::Manifest { file, at, reason } => {
-                        diags.push(&file, &at, self.redactor.mask(&reason))
-                    }
-                }),
+                }
             }
         }
         if !diags.is_empty() {

@@ -27,7 +27,11 @@ pub fn context(inputs: &Value, outputs: &Map<String, Value>) -> Value {
 /// Render and type a module's steps and checks without blaming inputs (see
 /// [`super::build::build`]); the error names the declarations.
 pub fn build(m: &Module, ctx: &Value) -> Result<Built, String> {
-    let env = super::build::Env { ctx, schema: None };
+    let env = super::build::Env {
+        ctx,
+        schema: None,
+        root: None,
+    };
     super::build::build(m, &env).map_err(|errs| {
         let all: Vec<String> = errs.iter().map(ToString::to_string).collect();
         all.join("; ")

@@ -191,23 +191,56 @@ pub fn render_text(r: &PlanReport) -> String {
                 Change::Skipped => "- ",
             };
             out.push_str(&format!(" {tag}{}: {}\n", s.target, s.summary));
-            let (diff, content_change) = match &s.change {
-                Change::Create { diff } | Change::Update { diff } | Change::Drift { diff } => (
-                    diff.as_deref(),
-                    !s.summary.starts_with("mode") && !s.summary.starts_with("owner"),
-                ),
-                _ => (None, false),
-            };
-            match diff {
-                Some(d) => d
+            match &s.change {
+                Change::Create { diff: Some(d) }
+                | Change::Update { diff: Some(d) }
+                | Change::Drift { diff: Some(d) } => d
                     .lines()
                     .for_each(|l| out.push_str(&format!("      {l}\n"))),
-                None if content_change && s.target.starts_with("file ") => {
-                    out.push_str("      (contents hidden: they hold a secret)\n")
-                }
-                None => {}
+                _ if s.hidden => out.push_str("      (contents hidden: they hold a secret)\n"),
+                _ => {}
             }
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_secret_note_follows_the_typed_flag_not_the_summary() {
+        let step = |p: Planned| ModulePlan {
+            id: "9-mail_config".into(),
+            name: "mail".into(),
+            status: "run".into(),
+            steps: vec![p],
+            error: None,
+            failure: None,
+        };
+        let report = |p| PlanReport {
+            profile: "standard".into(),
+            instance_id: "i".into(),
+            modules: vec![step(p)],
+        };
+        let t = "file /etc/x".to_string();
+        let secret =
+            Planned::contents(t.clone(), Change::Update { diff: None }, "owner 0:0 -> a:b");
+        assert!(render_text(&report(secret)).contains("(contents hidden"));
+        let meta = Planned::new(t.clone(), Change::Update { diff: None }, "update contents");
+        assert!(!render_text(&report(meta)).contains("(contents hidden"));
+        let shown = Planned::contents(
+            t,
+            Change::Create {
+                diff: Some("+x\n".into()),
+            },
+            "create",
+        );
+        let text = render_text(&report(shown));
+        assert!(
+            text.contains("      +x") && !text.contains("hidden"),
+            "{text}"
+        );
+    }
 }

@@ -23,6 +23,14 @@ pub enum ActionStep {
 }
 
 impl ActionStep {
+    /// See [`super::StepKind::check_host_inputs`].
+    pub fn check_host_inputs(&self, root: &crate::host::Root) -> Result<(), StepError> {
+        match self {
+            ActionStep::PublishRecords(a) => a.check_host_inputs(root),
+            _ => Ok(()),
+        }
+    }
+
     /// Where an action that works on its module's DNS records takes them.
     pub fn records_slot(&mut self) -> Option<&mut Vec<crate::dns::typed::Typed>> {
         match self {

@@ -70,7 +70,7 @@ pub fn plan(cx: &StepCx, run: &mut RunState, w: &Wanted) -> Result<Planned, Step
     let Some(cur) = current else {
         mark_changed(run, w);
         let d = diff(cx, w.path, None, &w.content, w.secret);
-        return Ok(Planned::new(
+        return Ok(Planned::contents(
             target,
             Change::Create { diff: d },
             format!("create ({owner_s})"),
@@ -84,7 +84,7 @@ pub fn plan(cx: &StepCx, run: &mut RunState, w: &Wanted) -> Result<Planned, Step
             _ => false,
         };
         if edited && !cx.overwrite {
-            return Ok(Planned::new(
+            return Ok(Planned::contents(
                 target,
                 Change::Drift { diff: d },
                 "edited by hand since firstboot wrote it; left alone (--overwrite replaces it, keeping the edited copy in the backup)",
@@ -95,7 +95,7 @@ pub fn plan(cx: &StepCx, run: &mut RunState, w: &Wanted) -> Result<Planned, Step
         } else {
             "update contents"
         };
-        return Ok(Planned::new(target, Change::Update { diff: d }, why));
+        return Ok(Planned::contents(target, Change::Update { diff: d }, why));
     }
     let mut meta_changes = Vec::new();
     if let Some(m) = meta {

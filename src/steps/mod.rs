@@ -89,6 +89,9 @@ pub struct Planned {
     pub change: Change,
     /// One line: `create (0644 root:root)`, `reload (main.cf changed)`...
     pub summary: String,
+    /// The contents change but their diff is withheld: they hold a secret.
+    #[serde(skip)]
+    pub hidden: bool,
 }
 
 impl Planned {
@@ -98,6 +101,21 @@ impl Planned {
             target,
             change,
             summary: summary.into(),
+            hidden: false,
+        }
+    }
+
+    /// A change of contents whose diff `diff` may have been withheld as secret.
+    pub fn contents(target: String, change: Change, summary: impl Into<String>) -> Self {
+        let hidden = matches!(
+            &change,
+            Change::Create { diff: None }
+                | Change::Update { diff: None }
+                | Change::Drift { diff: None }
+        );
+        Planned {
+            hidden,
+            ..Planned::new(target, change, summary)
         }
     }
 }
@@ -194,6 +212,16 @@ impl StepKind {
         match self {
             StepKind::Action(a) => a.records_slot(),
             _ => None,
+        }
+    }
+
+    /// Check what the step reads from the host that no earlier step makes (a TSIG
+    /// secret file...), when the module is built: a bad one is then an input error
+    /// before anything changes, not a failure after earlier modules ran.
+    pub fn check_host_inputs(&self, root: &crate::host::Root) -> Result<(), StepError> {
+        match self {
+            StepKind::Action(a) => a.check_host_inputs(root),
+            _ => Ok(()),
         }
     }
 

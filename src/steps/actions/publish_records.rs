@@ -79,6 +79,19 @@ struct Ready {
 }
 
 impl PublishRecords {
+    /// The settings read from the host that no earlier step makes (the TSIG key and its
+    /// secret file), checked when the module is built, before anything changes.
+    pub fn check_host_inputs(&self, root: &crate::host::Root) -> Result<(), StepError> {
+        load_key(
+            root,
+            &self.tsig_name,
+            self.tsig_algorithm.get()?.as_str(),
+            &self.tsig_secret_file,
+        )
+        .map(|_| ())
+        .map_err(invalid)
+    }
+
     /// Everything that can be checked without the network, secret file included.
     fn ready(&self, cx: &StepCx) -> Result<Ready, StepError> {
         let key = load_key(
