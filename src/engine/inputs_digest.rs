@@ -17,7 +17,7 @@ fn texts(m: &Module) -> Vec<String> {
     let mut out = Vec::new();
     for d in m.manifest.steps.iter().chain(&m.manifest.checks) {
         out.extend(d.strings());
-        out.extend(d.when.iter().cloned());
+        out.extend(d.when.iter().map(|w| w.1.clone()));
     }
     out.extend(m.manifest.outputs.values().cloned());
     for r in &m.manifest.records {

@@ -215,6 +215,7 @@ mod tests {
             id: "9-mail_config".into(),
             name: "mail".into(),
             status: "run".into(),
+            reason: None,
             steps: vec![p],
             error: None,
             failure: None,
