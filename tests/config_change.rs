@@ -62,3 +62,39 @@ fn a_done_module_still_reports_a_hand_edited_file() {
     );
     assert_eq!(t.read("/etc/mailname"), "hand.example.test\n", "left alone");
 }
+
+#[test]
+fn a_mode_changed_by_hand_is_drift_like_an_edit() {
+    use std::os::unix::fs::PermissionsExt;
+    let t = Tree::new(CONFIG);
+    ok(&t.fb(&["run", "--profile", "standard"]));
+    let chmod = |m| {
+        std::fs::set_permissions(t.path("/etc/mailname"), std::fs::Permissions::from_mode(m))
+            .unwrap()
+    };
+    let mode = || {
+        std::fs::metadata(t.path("/etc/mailname"))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o7777
+    };
+    chmod(0o600);
+    let plan = stdout(&t.fb(&["plan", "--profile", "standard", "--force"]));
+    assert!(
+        plan.contains("! file /etc/mailname: mode 0600 -> 0644 changed by hand"),
+        "{plan}"
+    );
+    let o = t.fb(&["run", "--profile", "standard", "--force"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("/etc/mailname"), "{}", stderr(&o));
+    assert_eq!(mode(), 0o600, "left alone");
+    ok(&t.fb(&["run", "--profile", "standard", "--force", "--overwrite"]));
+    assert_eq!(mode(), 0o644, "reset with --overwrite");
+    // Rolling back the --overwrite run brings the hand-set mode back, and with it the
+    // protection: the next run stops again.
+    ok(&t.fb(&["rollback", "dns"]));
+    assert_eq!(mode(), 0o600);
+    let o = t.fb(&["run", "--profile", "standard", "--force"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+}

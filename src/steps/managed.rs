@@ -2,6 +2,7 @@
 //! SHA-256, noticing hand edits since our last write (drift), diffs with secrets hidden,
 //! and the backed-up atomic write.
 
+use super::ownership;
 use super::{Change, Planned, RunState, StepCx, StepError};
 use crate::backup::Backup;
 use crate::digest::sha256_hex;
@@ -66,6 +67,9 @@ pub fn plan(cx: &StepCx, run: &mut RunState, w: &Wanted) -> Result<Planned, Step
     let current = w.current.as_ref();
     let meta = root.meta(w.path)?;
     run.managed.insert(w.key.clone(), w.managed_hash.clone());
+    let ids = cx.host.owner_ids(w.owner.0, w.owner.1)?;
+    run.managed
+        .insert(ownership::key(&w.key), ownership::text(w.mode, ids));
     let owner_s = format!("{:04o} {}:{}", w.mode, w.owner.0, w.owner.1);
     let Some(cur) = current else {
         mark_changed(run, w);
@@ -98,11 +102,12 @@ pub fn plan(cx: &StepCx, run: &mut RunState, w: &Wanted) -> Result<Planned, Step
         return Ok(Planned::contents(target, Change::Update { diff: d }, why));
     }
     let mut meta_changes = Vec::new();
+    let mut edited = false;
     if let Some(m) = meta {
         if m.mode != w.mode {
             meta_changes.push(format!("mode {:04o} -> {:04o}", m.mode, w.mode));
         }
-        if let Some((uid, gid)) = cx.host.owner_ids(w.owner.0, w.owner.1)? {
+        if let Some((uid, gid)) = ids {
             if (m.uid, m.gid) != (uid, gid) {
                 meta_changes.push(format!(
                     "owner {}:{} -> {}:{}",
@@ -110,9 +115,23 @@ pub fn plan(cx: &StepCx, run: &mut RunState, w: &Wanted) -> Result<Planned, Step
                 ));
             }
         }
+        let now = (m.mode, ids.map(|_| (m.uid, m.gid)));
+        edited = cx
+            .last_managed
+            .get(&ownership::key(&w.key))
+            .is_some_and(|ours| ownership::edited(ours, now, (w.mode, ids)));
     }
     if meta_changes.is_empty() {
         Ok(Planned::new(target, Change::None, "unchanged"))
+    } else if edited && !cx.overwrite {
+        Ok(Planned::new(
+            target,
+            Change::Drift { diff: None },
+            format!(
+                "{} changed by hand since firstboot set it; left alone (--overwrite resets it)",
+                meta_changes.join(", ")
+            ),
+        ))
     } else {
         Ok(Planned::new(
             target,
@@ -155,6 +174,14 @@ pub fn apply(
         .cloned()
         .or_else(|| w.current_managed_hash.clone());
     backup.note_managed_before(&w.key, ours_before.as_deref())?;
+    let meta_key = ownership::key(&w.key);
+    let meta_before = cx.last_managed.get(&meta_key).cloned().or_else(|| {
+        root.meta(w.path).ok().flatten().map(|m| {
+            let ids = cx.host.privileged.then_some((m.uid, m.gid));
+            ownership::text(m.mode, ids)
+        })
+    });
+    backup.note_managed_before(&meta_key, meta_before.as_deref())?;
     let ids = cx.host.owner_ids(w.owner.0, w.owner.1)?;
     if w.current.as_deref() != Some(&w.content[..]) {
         root.write_atomic(w.path, &w.content, w.mode, ids)?;

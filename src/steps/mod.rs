@@ -11,6 +11,7 @@ pub mod directory;
 pub mod file;
 pub mod managed;
 pub mod mode;
+pub mod ownership;
 pub mod package;
 pub mod service;
 pub mod templated;
