@@ -10,6 +10,7 @@ pub mod command;
 pub mod directory;
 pub mod file;
 pub mod managed;
+pub mod member;
 pub mod mode;
 pub mod ownership;
 pub mod package;
@@ -181,6 +182,8 @@ pub enum StepKind {
     User(account::UserStep),
     /// A system group.
     Group(account::GroupStep),
+    /// A user in a supplementary group.
+    Member(member::MemberStep),
     /// A command, guarded so it runs only when needed.
     Command(command::CommandStep),
     /// A service running, reloaded when its files change.
@@ -240,6 +243,7 @@ impl StepKind {
             StepKind::Package(s) => s,
             StepKind::User(s) => s,
             StepKind::Group(s) => s,
+            StepKind::Member(s) => s,
             StepKind::Command(s) => s,
             StepKind::Service(s) => s,
             StepKind::Action(s) => s,
