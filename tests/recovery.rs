@@ -244,3 +244,25 @@ fn rollback_right_after_a_kill_before_the_first_backup_says_it_is_rolled_back() 
     assert!(!t.exists("/var/lib/firstboot/.state.json.firstboot-4242"));
     same_contents(&before, &t.snapshot(true)).unwrap();
 }
+
+#[test]
+fn plan_after_a_kill_shows_the_rollback_the_next_run_starts_with() {
+    let t = Tree::new(CONFIG);
+    ok(&t.fb(&["run", "--profile", "standard"]));
+    std::fs::remove_file(t.path("/etc/mailname")).unwrap();
+    let killed = t.fb_env(
+        &["run", "--profile", "standard", "--force"],
+        &[("FIRSTBOOT_FAILPOINT", "abort-after-changes:1")],
+    );
+    assert!(killed.status.code().is_none());
+    assert!(t.exists("/etc/mailname"), "the killed run wrote it");
+    let plan = stdout(&t.fb(&["plan", "--profile", "standard"]));
+    assert!(
+        plan.contains("8-dns_config (dns): will run again: a killed run left it half-applied"),
+        "{plan}"
+    );
+    assert!(
+        plan.contains("~ file /etc/mailname: written by the killed run"),
+        "{plan}"
+    );
+}

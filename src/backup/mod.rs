@@ -89,6 +89,19 @@ pub struct BackupManifest {
     pub rolled_back: Option<String>,
 }
 
+impl BackupManifest {
+    /// The in-tree paths this backup recorded (files and directories).
+    pub fn paths(&self) -> std::collections::BTreeSet<String> {
+        self.entries
+            .iter()
+            .filter_map(|e| match e {
+                Entry::File { path, .. } | Entry::DirCreated { path } => Some(path.clone()),
+                Entry::Hostname { .. } => None,
+            })
+            .collect()
+    }
+}
+
 /// The backup being written while a module applies.
 pub struct Backup {
     root: Root,

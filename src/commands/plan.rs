@@ -9,14 +9,21 @@ use crate::state::State;
 pub fn plan(cli: &Cli, sel: &Selection, force: bool, json: bool) -> Result<()> {
     let state_root = crate::host::Root::new(&cli.root);
     let state = State::load(&state_root)?;
-    if let Some(f) = crate::journal::pending(&state_root)? {
+    let interrupted = crate::journal::pending(&state_root)?;
+    if let Some(f) = &interrupted {
         eprintln!(
-            "note: run {} was killed in module {}; the next `firstboot run` rolls that module back first, so this plan shows its files half-changed",
+            "note: run {} was killed in module {}; the next `firstboot run` rolls that module back first",
             f.run_id, f.module
         );
     }
     let p = prepare(&super::options(cli, Some(sel)), state.profile.as_deref())?;
-    let report = plan::plan(&p, &state, force, false);
+    let mut report = plan::plan(&p, &state, force, false);
+    if let Some(f) = &interrupted {
+        let touched = crate::backup::load(&state_root, &f.run_id, &f.module)?
+            .map(|m| m.paths())
+            .unwrap_or_default();
+        after_rollback(&mut report, &f.module, &touched);
+    }
     if json {
         super::print_json(&report);
     } else {
@@ -29,5 +36,36 @@ pub fn plan(cli: &Cli, sel: &Selection, force: bool, json: bool) -> Result<()> {
     {
         Some((m, f)) => Err(f.into_error(&p, &m.id)),
         None => Ok(()),
+    }
+}
+
+/// The interrupted module's plan as the next run will meet it: it runs (after the
+/// rollback), and a file the killed run already wrote is not "unchanged": the rollback
+/// restores its original first, then it is written again.
+fn after_rollback(
+    report: &mut plan::PlanReport,
+    module: &str,
+    touched: &std::collections::BTreeSet<String>,
+) {
+    use crate::steps::{Change, Planned};
+    let Some(m) = report.modules.iter_mut().find(|m| m.id == module) else {
+        return;
+    };
+    if m.status == "skip" {
+        m.status = "run".into();
+    }
+    m.reason = Some(format!(
+        "a killed run left it half-applied ({} change(s)); the next run rolls those back first",
+        touched.len()
+    ));
+    for s in &mut m.steps {
+        let path = s.target.split_whitespace().nth(1).unwrap_or_default();
+        if s.change == Change::None && touched.contains(path) {
+            *s = Planned::new(
+                s.target.clone(),
+                Change::Update { diff: None },
+                "written by the killed run; the rollback restores the original first, then it is written again",
+            );
+        }
     }
 }
