@@ -10,7 +10,11 @@ use std::path::PathBuf;
 /// checks its own work and rolls a module back when a check fails.
 ///
 /// Exit status: 0 success; 1 a module failed (and was rolled back) or a check failed;
-/// 2 usage or input error (nothing on the host changed).
+/// 2 usage or input error (nothing on the host changed); 3 another firstboot is running
+/// on the same tree (nothing changed; try again when it has finished).
+///
+/// --profile: run, plan, validate and records all need a profile; without --profile they
+/// use the profile of the last run on this tree, and refuse when there was none.
 #[derive(Debug, Parser)]
 #[command(
     name = "firstboot",
@@ -48,7 +52,8 @@ pub struct Cli {
 /// Which modules and inputs.
 #[derive(Debug, Clone, Args)]
 pub struct Selection {
-    /// Profile: standard (ssl, dns, mail in local mode) or advanced (all four, full mail).
+    /// Profile: standard (ssl, dns, mail in local mode) or advanced (all four, full mail)
+    /// [default: the last run's profile; required when nothing ran yet].
     #[arg(long, value_name = "NAME")]
     pub profile: Option<String>,
     /// Config file [default: /etc/firstboot/config.yaml inside --root].

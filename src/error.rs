@@ -1,5 +1,6 @@
 //! The crate's top-level error, and the exit status each kind maps to (CLI contract:
-//! 0 success, 1 a module or check failed, 2 usage or input error with nothing changed).
+//! 0 success, 1 a module or check failed, 2 usage or input error with nothing changed,
+//! 3 another firstboot is running on the same tree).
 
 use crate::diag::Diagnostics;
 use crate::host::HostError;
@@ -38,6 +39,7 @@ impl Error {
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::Input(_) | Error::Usage(_) => 2,
+            Error::Lock(LockError::Busy(_)) => 3,
             _ => 1,
         }
     }

@@ -1,5 +1,6 @@
 //! The `firstboot` binary: parse the command line, run the command, map the outcome to
-//! the exit status (0 ok, 1 module/check failure, 2 usage or input error).
+//! the exit status (0 ok, 1 module/check failure, 2 usage or input error, 3 another
+//! firstboot holds the lock).
 
 use clap::Parser;
 

@@ -209,7 +209,7 @@ fn a_second_concurrent_firstboot_refuses_to_start() {
     f.lock().unwrap();
     let before = t.read("/etc/hostname");
     let o = t.fb(&["run", "--profile", "standard"]);
-    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(o.status.code(), Some(3), "its own exit status");
     assert!(
         stderr(&o).contains("another firstboot is already running"),
         "{}",

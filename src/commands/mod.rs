@@ -27,6 +27,11 @@ pub fn options(cli: &Cli, sel: Option<&Selection>) -> Options {
     }
 }
 
+/// The profile of the last run on this tree (what a subcommand uses without --profile).
+pub fn last_profile(cli: &Cli) -> Result<Option<String>> {
+    Ok(crate::state::State::load(&crate::host::Root::new(&cli.root))?.profile)
+}
+
 /// Run the parsed command.
 pub fn dispatch(cli: Cli, logs: &Logs) -> Result<()> {
     match &cli.command {

@@ -12,7 +12,6 @@ use crate::dns::wire::Client;
 use crate::dns::{format, Publish};
 use crate::engine::prepare;
 use crate::error::{Error, Result};
-use crate::state::State;
 use serde_json::json;
 use std::net::IpAddr;
 
@@ -36,9 +35,8 @@ fn module_err(reason: String) -> Error {
 
 /// Print the records.
 pub fn records(cli: &Cli, sel: &Selection, show: Show, server: Option<IpAddr>) -> Result<()> {
-    let state = State::load(&crate::host::Root::new(&cli.root))?;
-    let fallback = state.profile.clone().or_else(|| Some("advanced".into()));
-    let p = prepare(&super::options(cli, Some(sel)), fallback.as_deref())?;
+    let last = super::last_profile(cli)?;
+    let p = prepare(&super::options(cli, Some(sel)), last.as_deref())?;
     let sets = module_records(&p).map_err(module_err)?;
     if show.diff {
         let server = match server {

@@ -2,17 +2,13 @@
 
 use crate::cli::{Cli, Selection};
 use crate::engine::{prepare, run::RunOpts};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::logging::Logs;
 
 /// Check everything, then take the lock, open the logs and run.
 pub fn run(cli: &Cli, sel: &Selection, force: bool, overwrite: bool, logs: &Logs) -> Result<()> {
-    if sel.profile.is_none() {
-        return Err(Error::Usage(
-            "no profile given: use --profile standard or --profile advanced".into(),
-        ));
-    }
-    let p = prepare(&super::options(cli, Some(sel)), None)?;
+    let last = super::last_profile(cli)?;
+    let p = prepare(&super::options(cli, Some(sel)), last.as_deref())?;
     let _lock = crate::lock::acquire(&p.host.root)?;
     let ids: Vec<&str> = p.selected.iter().map(|m| m.id.as_str()).collect();
     logs.open(&p.host.root, p.redactor.clone(), &ids)?;

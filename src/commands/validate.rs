@@ -28,8 +28,7 @@ pub fn validate(
     let state = State::load(&crate::host::Root::new(&cli.root))?;
     let mut opts = super::options(cli, Some(sel));
     opts.only.extend(modules.iter().cloned());
-    let fallback = state.profile.clone().or_else(|| Some("advanced".into()));
-    let p = prepare(&opts, fallback.as_deref())?;
+    let p = prepare(&opts, state.profile.as_deref())?;
     let ids: Vec<&str> = p.selected.iter().map(|m| m.id.as_str()).collect();
     if let Err(e) = logs.open(&p.host.root, p.redactor.clone(), &ids) {
         tracing::warn!("validate: not writing the log files: {e}");

@@ -229,7 +229,10 @@ pub fn prepare(opts: &Options, fallback_profile: Option<&str>) -> Result<Prepare
         .clone()
         .or_else(|| fallback_profile.map(str::to_string))
         .ok_or_else(|| {
-            Error::Usage("no profile given: use --profile standard or --profile advanced".into())
+            Error::Usage(
+                "no profile given and none ran on this tree yet: use --profile standard or --profile advanced"
+                    .into(),
+            )
         })?;
     let prof = catalog.profiles.get(&profile).ok_or_else(|| {
         let known: Vec<&str> = catalog.profiles.keys().map(String::as_str).collect();

@@ -1,0 +1,46 @@
+//! What every subcommand promises alike: `--profile` falls back to the last run's profile
+//! (and is required before any run), and a held lock has its own exit status.
+
+mod common;
+use common::*;
+
+#[test]
+fn every_subcommand_needs_a_profile_until_a_run_recorded_one() {
+    let t = Tree::new(CONFIG);
+    let before = t.snapshot(false);
+    for cmd in ["run", "plan", "validate", "records"] {
+        let o = t.fb(&[cmd]);
+        assert_eq!(o.status.code(), Some(2), "{cmd}: {}", stderr(&o));
+        assert!(
+            stderr(&o).contains("no profile given and none ran on this tree yet"),
+            "{cmd}: {}",
+            stderr(&o)
+        );
+    }
+    assert_eq!(before, t.snapshot(false), "nothing written");
+    ok(&t.fb(&["run", "--profile", "standard"]));
+    let plan = t.fb(&["plan"]);
+    ok(&plan);
+    assert!(
+        stdout(&plan).contains("profile standard"),
+        "{}",
+        stdout(&plan)
+    );
+    ok(&t.fb(&["run"]));
+    ok(&t.fb(&["records"]));
+    let v = t.fb(&["validate"]);
+    assert_ne!(v.status.code(), Some(2), "{}", stderr(&v));
+    assert!(stdout(&v).contains("8-dns_config"), "{}", stdout(&v));
+    assert!(
+        !stdout(&v).contains("10-monitoring"),
+        "standard, not advanced"
+    );
+}
+
+#[test]
+fn the_help_documents_exit_3_and_the_profile_rule() {
+    let t = Tree::new(CONFIG);
+    let h = stdout(&t.fb(&["--help"]));
+    assert!(h.contains("3 another firstboot is running"), "{h}");
+    assert!(h.contains("use the profile of the last run"), "{h}");
+}
