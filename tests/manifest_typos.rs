@@ -51,7 +51,7 @@ fn a_templated_field_rendering_to_a_value_outside_its_enum() {
     refused(
         "bad-enum",
         "module.yaml",
-        "module.yaml:33: steps[3].action: unknown variant `hmac-sha3`, expected one of `hmac-sha256`",
+        "module.yaml:38: steps[3].action.publish_records.tsig_algorithm: unknown variant `hmac-sha3`, expected one of `hmac-sha256`",
     );
 }
 

@@ -63,7 +63,7 @@ pub fn build(m: &Module, env: &Env) -> Result<Built, Vec<BuildError>> {
     let mut steps = Vec::new();
     for d in &m.manifest.steps {
         let at = format!("{}.{}", d.at, d.kind);
-        let made = attempt(m, env, d, &at, &mut errs, |c| {
+        let made = attempt(m, env, (d, &at, &failing_field), &mut errs, |c| {
             StepKind::from_body(&settled(d.rendered(c))?).map_err(|e| e.to_string())
         });
         if let Some(mut s) = made.flatten() {
@@ -87,7 +87,7 @@ pub fn build(m: &Module, env: &Env) -> Result<Built, Vec<BuildError>> {
     let mut checks = Vec::new();
     for d in &m.manifest.checks {
         let at = format!("{}.{}", d.at, d.kind);
-        let made = attempt(m, env, d, &at, &mut errs, |c| {
+        let made = attempt(m, env, (d, &at, &|_, _| None), &mut errs, |c| {
             serde_json::from_value(settled(d.rendered(c))?).map_err(|e| e.to_string())
         });
         checks.extend(made.flatten());
@@ -96,6 +96,38 @@ pub fn build(m: &Module, env: &Env) -> Result<Built, Vec<BuildError>> {
         true => Ok(Built { steps, checks }),
         false => Err(errs),
     }
+}
+
+/// The templated field of step `d` whose rendered value cannot be typed: the declaration
+/// as loaded types (templates pending), so the first field that fails once it alone is
+/// rendered is the one (`action.publish_records.tsig_algorithm`).
+fn failing_field(d: &Decl, ctx: &Value) -> Option<String> {
+    fn leaves(v: &Value, ptr: String, dotted: String, out: &mut Vec<(String, String)>) {
+        match v {
+            Value::String(s) if crate::render::is_template(s) => out.push((ptr, dotted)),
+            Value::Object(m) => m.iter().for_each(|(k, x)| {
+                let d = if dotted.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{dotted}.{k}")
+                };
+                leaves(x, format!("{ptr}/{k}"), d, out)
+            }),
+            Value::Array(a) => a
+                .iter()
+                .enumerate()
+                .for_each(|(i, x)| leaves(x, format!("{ptr}/{i}"), format!("{dotted}[{i}]"), out)),
+            _ => {}
+        }
+    }
+    let rendered = d.rendered(&Ctx::new(ctx).ok()?).ok()?;
+    let mut all = Vec::new();
+    leaves(&d.body, String::new(), String::new(), &mut all);
+    all.into_iter().find_map(|(ptr, dotted)| {
+        let mut body = d.body.clone();
+        *body.pointer_mut(&ptr)? = rendered.pointer(&ptr)?.clone();
+        StepKind::from_body(&body).is_err().then_some(dotted)
+    })
 }
 
 /// A rendered body whose strings hold no template syntax any more (an input value
@@ -116,13 +148,16 @@ fn settled(v: Result<Value, crate::render::RenderError>) -> Result<Value, String
     Ok(v)
 }
 
+/// Names the templated field of a declaration at fault (see [`failing_field`]).
+type FieldOf<'a> = &'a dyn Fn(&Decl, &Value) -> Option<String>;
+
 /// Evaluate `d`'s condition and make it with `make`; `None` on error (recorded),
 /// `Some(None)` when the condition does not hold.
+/// `field` names the templated field at fault, when it can be singled out.
 fn attempt<T>(
     m: &Module,
     env: &Env,
-    d: &Decl,
-    at: &str,
+    (d, at, field): (&Decl, &str, FieldOf),
     errs: &mut Vec<BuildError>,
     make: impl Fn(&Ctx) -> Result<T, String>,
 ) -> Option<Option<T>> {
@@ -138,7 +173,8 @@ fn attempt<T>(
         Err(reason) => {
             let texts = (d.strings(), d.when.iter().map(|w| w.1.clone()).collect());
             let what = format!("the {} step", d.kind);
-            errs.extend(blame(m, env, (at, &what), texts, &reason, |c| {
+            let at = field(d, env.ctx).map_or(at.to_string(), |f| format!("{}.{f}", d.at));
+            errs.extend(blame(m, env, (&at, &what), texts, &reason, |c| {
                 run(c).is_ok()
             }));
             None
