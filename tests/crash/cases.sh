@@ -14,9 +14,10 @@ calls() { sed -nE 's/^[0-9]+ +([a-z0-9_]+)\(.*/\1/p' "$1"; }
 
 # used_syscalls TRACE: the syscalls of CRASH_SYSCALLS the traced run made.
 used_syscalls() {
-  local s
+  local s used
+  used=$(calls "$1" | sort -u)
   for s in "${CRASH_SYSCALLS[@]}"; do
-    calls "$1" | grep -qx "$s" && echo "$s"
+    grep -qx "$s" <<<"$used" && echo "$s"
   done
   return 0
 }
@@ -100,7 +101,7 @@ check_rollback() {
     rid=$(sed -nE 's/.*"run_id": *"([^"]+)".*/\1/p' "$j")
     mods+=("$m")
   elif [[ -d $b ]]; then
-    rid=$(find "$b" -mindepth 1 -maxdepth 1 -type d -printf '%f\n' | head -n1)
+    rid=$(find "$b" -mindepth 1 -maxdepth 1 -type d -printf '%f\n' -quit)
   fi
   if [[ -n $rid && -d $b/$rid ]]; then
     for mod in $(find "$b/$rid" -mindepth 1 -maxdepth 1 -type d -printf '%f\n' | sort -rV); do

@@ -84,5 +84,6 @@ check_ssl() {
 
 # diff_lines A B: the first lines that differ between two files, on one line each.
 diff_lines() {
-  { diff "$1" "$2" || true; } | sed -n 's/^</  want: /p; s/^>/  got:  /p' | head -n "${CRASH_DIFF_LINES:-6}"
+  { diff "$1" "$2" || true; } | sed -n 's/^</  want: /p; s/^>/  got:  /p' |
+    awk -v n="${CRASH_DIFF_LINES:-6}" 'NR <= n'
 }
