@@ -79,6 +79,7 @@ strace -f -qq -o "$W/all.trace" -e trace="$(trace_set)" \
 covered=0 failed=0
 if [[ -n $one_case ]]; then
   run_case "${one_case%%:*}" "${one_case##*:}"
+  ((failed)) || echo "PASS $one_case (kill points covered: $covered)"
   echo "trees kept in $W (orig, ref, killed: case, rolled back: case-rb)"
   exit "$((failed > 0))"
 fi
