@@ -180,3 +180,44 @@ fn linked_log_files_and_log_directories_write_nothing_outside() {
     assert!(t.exists("/srv/logs/8-dns_config.log"));
     assert_eq!(std::fs::read_dir(outside.path()).unwrap().count(), 1);
 }
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap().flatten() {
+        let dest = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &dest);
+        } else {
+            std::fs::copy(e.path(), dest).unwrap();
+        }
+    }
+}
+
+#[test]
+fn modules_d_in_the_tree_holds_no_links_out_and_no_fifos() {
+    let t = Tree::new(CONFIG);
+    let md = t.path("/etc/firstboot/modules.d");
+    copy_dir(std::path::Path::new(&fixture_modules("failing-check")), &md);
+    ok(&t.fb(&["plan", "--profile", "advanced"]));
+
+    let outside = tempfile::tempdir().unwrap();
+    let secret = outside.path().join("module.yaml");
+    std::fs::write(&secret, "machine-secret-line: 1\n").unwrap();
+    std::fs::create_dir_all(md.join("11-extra")).unwrap();
+    symlink(&secret, md.join("11-extra/module.yaml")).unwrap();
+    let o = t.fb(&["plan", "--profile", "advanced"]);
+    exit2_saying(
+        &o,
+        "is a link; links are not followed there in an offline tree",
+    );
+    assert!(
+        !stderr(&o).contains("machine-secret-line"),
+        "{}",
+        stderr(&o)
+    );
+
+    std::fs::remove_file(md.join("11-extra/module.yaml")).unwrap();
+    mkfifo(&md.join("11-extra/module.yaml"));
+    let o = fb_bounded(&t, &["plan", "--profile", "advanced"]);
+    exit2_saying(&o, "is not a regular file or a directory");
+}

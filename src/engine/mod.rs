@@ -2,6 +2,7 @@
 //! them in order with backup, checks and rollback.
 
 pub mod build;
+mod files;
 pub mod inputs_digest;
 pub mod module;
 pub mod plan;
@@ -11,11 +12,11 @@ use crate::catalog::Catalog;
 use crate::checks::{CheckCx, Retry};
 use crate::error::{Error, Result};
 use crate::facts::Facts;
-use crate::host::{Host, HostError, Root, Runner};
+use crate::host::{Host, Root, Runner};
 use crate::inputs::{resolve, Resolved, Sources};
 use crate::manifest::Module;
 use crate::redact::Redactor;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 /// Default config file, inside the root.
@@ -157,44 +158,6 @@ impl Prepared {
     }
 }
 
-/// The config file's name (for messages) and text: `--config` is a path on this machine
-/// the user chose; the default is inside the root, links resolved inside the tree. Only a
-/// regular file of at most [`MAX_CONFIG`] bytes is read; a missing default is no config.
-fn read_config(root: &Root, given: Option<&Path>) -> Result<(String, Option<String>)> {
-    let (file, data) = match given {
-        Some(p) => (
-            p.display().to_string(),
-            crate::host::open::read_regular(p, Some(MAX_CONFIG), false),
-        ),
-        None => (
-            root.path(DEFAULT_CONFIG)?.display().to_string(),
-            root.read_capped(DEFAULT_CONFIG, MAX_CONFIG),
-        ),
-    };
-    let cannot = |why: String| Error::Usage(format!("cannot read config file {file}: {why}"));
-    match data {
-        Ok(Some(d)) => String::from_utf8(d)
-            .map(|t| (file.clone(), Some(t)))
-            .map_err(|_| cannot("it is not UTF-8 text".into())),
-        Ok(None) if given.is_some() => Err(cannot("no such file".into())),
-        Ok(None) => match root.meta(DEFAULT_CONFIG)? {
-            Some(m) if m.is_symlink => Err(cannot(format!(
-                "it is a link to {}, which does not exist inside the root",
-                root.read_link(DEFAULT_CONFIG)?.display()
-            ))),
-            _ => Ok((file, None)),
-        },
-        Err(HostError::NotRegular { what, .. }) => Err(cannot(format!(
-            "it is {what}; the config must be a regular file"
-        ))),
-        Err(HostError::TooLarge { limit, .. }) => {
-            Err(cannot(format!("it is larger than {} KiB", limit / 1024)))
-        }
-        Err(HostError::Io { source, .. }) => Err(cannot(source.to_string())),
-        Err(e) => Err(cannot(e.to_string())),
-    }
-}
-
 /// "unknown module" naming the modules there are (id and short name).
 pub fn unknown_module(catalog: &Catalog, name: &str) -> Error {
     let known: Vec<String> = catalog
@@ -218,8 +181,7 @@ pub fn prepare(opts: &Options, fallback_profile: Option<&str>) -> Result<Prepare
     }
     let root = Root::new(&opts.root);
     let mut dirs = Vec::new();
-    let md = root.follow(MODULES_D)?;
-    if md.is_dir() {
+    if let Some(md) = files::modules_d(&root)? {
         dirs.push(md);
     }
     dirs.extend(opts.modules_dirs.iter().cloned());
@@ -262,7 +224,7 @@ pub fn prepare(opts: &Options, fallback_profile: Option<&str>) -> Result<Prepare
         selected.retain(|m| opts.only.iter().any(|o| *o == m.id || o == m.name()));
     }
     let facts = Facts::gather(&root)?;
-    let (config_file, config_text) = read_config(&root, opts.config.as_deref())?;
+    let (config_file, config_text) = files::read_config(&root, opts.config.as_deref())?;
     let mut fill: Vec<String> = catalog.globals.keys().cloned().collect();
     fill.extend(profile_modules.iter().map(|m| m.name().to_string()));
     let profile_file = format!("embedded:profiles/{profile}.yaml");
