@@ -38,10 +38,10 @@ pub struct Cli {
     /// Add or override modules from DIR (NN-name/module.yaml + templates/); repeatable.
     #[arg(long = "modules-dir", global = true, value_name = "DIR")]
     pub modules_dirs: Vec<PathBuf>,
-    /// More output on stderr (-v info, -vv debug).
+    /// Log lines on stderr too (-v info, -vv debug); progress stays on stdout.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
-    /// Only errors on stderr, no progress.
+    /// No progress lines on stdout; only errors on stderr.
     #[arg(short, long, global = true)]
     pub quiet: bool,
     /// What to do.

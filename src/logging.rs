@@ -17,6 +17,9 @@ use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{filter::LevelFilter, Layer};
 
+/// Target of the events that repeat a progress line printed on stdout (log files only).
+pub const PROGRESS: &str = "progress";
+
 /// In-tree log directory.
 pub const LOG_DIR: &str = "/var/log/firstboot";
 
@@ -124,7 +127,12 @@ pub fn init(verbosity: i8) -> Logs {
         .with_target(false)
         .without_time()
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_filter(level);
+        .with_filter(level)
+        // Step and check results are already on stdout (the progress lines): the log
+        // files keep them, stderr does not say them twice.
+        .with_filter(tracing_subscriber::filter::filter_fn(|m| {
+            m.target() != PROGRESS
+        }));
     let files = FileLayer(shared.clone()).with_filter(LevelFilter::from_level(Level::DEBUG));
     let _ = tracing_subscriber::registry()
         .with(console)

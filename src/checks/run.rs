@@ -64,7 +64,7 @@ pub fn run_checks(
         if r.status == CheckStatus::Fail {
             tracing::warn!("check {}: {} {}", r.name, r.status.word(), r.detail);
         } else {
-            tracing::info!("check {}: {} {}", r.name, r.status.word(), r.detail);
+            tracing::info!(target: "progress", "check {}: {} {}", r.name, r.status.word(), r.detail);
         }
         report(&r);
         out.push(r);

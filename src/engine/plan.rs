@@ -165,7 +165,11 @@ pub fn plan(p: &Prepared, state: &State, force: bool, overwrite: bool) -> PlanRe
 
 /// The plan as text: one block per module, diffs indented.
 pub fn render_text(r: &PlanReport) -> String {
-    let mut out = format!("profile {} (instance {})\n", r.profile, r.instance_id);
+    let mut out = format!(
+        "profile {} (instance {})\n\
+         legend: + create  ~ update  ! edited by hand, left alone  > act on the running system  - not run here (offline root)\n",
+        r.profile, r.instance_id
+    );
     for m in &r.modules {
         let head = match m.status.as_str() {
             "skip" => "already done on this instance, skipped (--force re-runs it)",

@@ -443,7 +443,7 @@ fn apply_module(
     for (s, planned) in built.steps.iter().zip(plans) {
         let step = s.step();
         if !changed && matches!(planned.change, Change::None | Change::Skipped) {
-            tracing::info!("{}: {}", planned.target, planned.summary);
+            tracing::info!(target: "progress", "{}: {}", planned.target, planned.summary);
             rep.step(planned);
             continue;
         }
@@ -454,7 +454,7 @@ fn apply_module(
                 p.redactor.mask(&e.to_string())
             )
         })?;
-        tracing::info!("{}: {}", done.target, done.summary);
+        tracing::info!(target: "progress", "{}: {}", done.target, done.summary);
         rep.step(&done);
         if done.change.is_change() {
             changed = true;
