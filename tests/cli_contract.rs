@@ -44,3 +44,30 @@ fn the_help_documents_exit_3_and_the_profile_rule() {
     assert!(h.contains("3 another firstboot is running"), "{h}");
     assert!(h.contains("use the profile of the last run"), "{h}");
 }
+
+#[test]
+fn two_runs_started_together_on_a_fresh_root_meet_at_the_lock() {
+    for _ in 0..5 {
+        let t = Tree::new(CONFIG);
+        std::fs::remove_dir_all(t.path("/var/lib")).unwrap();
+        let start = || {
+            std::process::Command::new(env!("CARGO_BIN_EXE_firstboot"))
+                .arg("--root")
+                .arg(t.root())
+                .args(["run", "--profile", "standard", "-q"])
+                .env_remove("FIRSTBOOT_FAILPOINT")
+                .stderr(std::process::Stdio::piped())
+                .stdout(std::process::Stdio::null())
+                .spawn()
+                .expect("start firstboot")
+        };
+        let (a, b) = (start(), start());
+        for o in [a.wait_with_output().unwrap(), b.wait_with_output().unwrap()] {
+            match o.status.code() {
+                Some(0) => {}
+                Some(3) => assert!(stderr(&o).contains("another firstboot is already running")),
+                c => panic!("exit {c:?}: {}", stderr(&o)),
+            }
+        }
+    }
+}

@@ -2,6 +2,7 @@
 //! config file over profile defaults over host facts into one validated context.
 
 pub mod kinds;
+mod nested;
 pub mod resolve;
 pub mod schema;
 pub mod spf;
