@@ -2,9 +2,10 @@
 //! summary a run ends with: what was published or is to be published, what is pending,
 //! and what to ask the DNS provider for, copy-pasteable.
 
-use crate::dns::decl::{compute_all, render, Publish};
+use crate::dns::decl::Publish;
 use crate::dns::name::DName;
 use crate::dns::record::Record;
+use crate::dns::typed::compute_typed;
 use crate::dns::wire::Client;
 use crate::dns::{format, RECORDS_DIR};
 use crate::engine::Prepared;
@@ -49,18 +50,19 @@ pub fn module_records(p: &Prepared) -> Result<Vec<ModuleRecords>, String> {
         .ok_or("no domain configured")
         .and_then(|d| DName::parse(d).map_err(|_| "the domain is not a DNS name"))?;
     let mut out = Vec::new();
-    for (m, ctx) in p.contexts()? {
+    for (m, b) in p.modules() {
         if m.manifest.records.is_empty() {
             continue;
         }
-        let rendered =
-            render(&m.manifest.records, &ctx).map_err(|e| format!("{}: {e}", m.manifest_path()))?;
-        let records = compute_all(&rendered, &p.host.root).map_err(|e| format!("{}: {e}", m.id))?;
+        let ctx = &b.ctx;
+        // Typed when the module was built (`prepare`); only computed values read files.
+        let records =
+            compute_typed(&b.built.records, &p.host.root).map_err(|e| format!("{}: {e}", m.id))?;
         out.push(ModuleRecords {
             id: m.id.clone(),
             origin: origin.clone(),
             records,
-            publish_server: publish_server(m, &ctx),
+            publish_server: publish_server(m, ctx),
         });
     }
     Ok(out)

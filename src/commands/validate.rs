@@ -3,7 +3,6 @@
 use crate::backup::BackupManifest;
 use crate::checks::{run_checks, CheckResult, CheckStatus};
 use crate::cli::{Cli, Selection};
-use crate::engine::module::build;
 use crate::engine::prepare;
 use crate::error::{Error, Result};
 use crate::logging::Logs;
@@ -36,15 +35,9 @@ pub fn validate(
     // Nothing was changed by this command: no service was (re)started, no retry.
     let cx = p.check_cx(&BackupManifest::default());
     let mut report = Vec::new();
-    let ctxs = p.contexts().map_err(|e| Error::Module {
-        module: "(outputs)".into(),
-        reason: e,
-    })?;
-    for (m, ctx) in ctxs {
-        let built = build(m, &ctx).map_err(|e| Error::Module {
-            module: m.id.clone(),
-            reason: e,
-        })?;
+    // Every module was rendered and typed by `prepare`.
+    for (m, b) in p.modules() {
+        let built = &b.built;
         let span = tracing::info_span!("module", id = %m.id);
         let _g = span.enter();
         tracing::info!("validate: {} check(s)", built.checks.len());

@@ -6,7 +6,6 @@ use super::name::DName;
 use super::record::{Data, Record};
 use super::DnsError;
 use crate::host::Root;
-use crate::render::{render_in, Ctx, RenderError};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use std::net::IpAddr;
@@ -221,36 +220,4 @@ pub fn compute_all(rendered: &[Rendered], root: &Root) -> Result<Vec<Record>, Dn
         out.extend(r.compute(root)?);
     }
     Ok(out)
-}
-
-/// Render a manifest's declarations with `ctx`; an error names the entry.
-pub fn render(decls: &[RecordDecl], ctx: &Value) -> Result<Vec<Rendered>, String> {
-    let ctx = Ctx::new(ctx).map_err(|e| e.to_string())?;
-    decls
-        .iter()
-        .enumerate()
-        .map(|(i, d)| {
-            let at = || format!("records[{i}] ({} {})", d.rtype.as_str(), d.name);
-            let v = render_strings(&d.deferred(), &ctx).map_err(|e| format!("{}: {e}", at()))?;
-            serde_json::from_value(v).map_err(|e| format!("{}: {e}", at()))
-        })
-        .collect()
-}
-
-/// Render every string leaf of `v` as a Tera template (as a manifest's declarations are).
-fn render_strings(v: &Value, ctx: &Ctx) -> Result<Value, RenderError> {
-    Ok(match v {
-        Value::String(s) => Value::String(render_in(s, ctx)?),
-        Value::Array(a) => Value::Array(
-            a.iter()
-                .map(|x| render_strings(x, ctx))
-                .collect::<Result<_, _>>()?,
-        ),
-        Value::Object(m) => Value::Object(
-            m.iter()
-                .map(|(k, x)| Ok((k.clone(), render_strings(x, ctx)?)))
-                .collect::<Result<_, RenderError>>()?,
-        ),
-        other => other.clone(),
-    })
 }

@@ -93,7 +93,11 @@ pub fn build(m: &Module, env: &Env) -> Result<Built, Vec<BuildError>> {
         checks.extend(made.flatten());
     }
     match errs.is_empty() {
-        true => Ok(Built { steps, checks }),
+        true => Ok(Built {
+            steps,
+            checks,
+            records,
+        }),
         false => Err(errs),
     }
 }

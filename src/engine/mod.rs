@@ -69,7 +69,7 @@ pub struct Prepared {
 
 impl Prepared {
     /// Each selected module with its template context (inputs plus earlier outputs).
-    pub fn contexts(&self) -> Result<Vec<(&Module, serde_json::Value)>, String> {
+    pub fn contexts(&self) -> Result<Vec<(&Module, serde_json::Value)>, build::BuildError> {
         module::contexts(&self.profile_modules, &self.selected, &self.inputs.values)
     }
 
@@ -82,12 +82,11 @@ impl Prepared {
     /// config key or the manifest declaration.
     fn build_all(&mut self) -> Result<()> {
         let schema = self.catalog.schema();
-        let ctxs = self.contexts().map_err(|e| {
-            let mut d = crate::diag::Diagnostics::default();
-            d.push("(module outputs)", "outputs", e);
-            Error::Input(d)
-        })?;
-        let mut diags = crate::diag::Diagnostics::default();
+        let mut errs = Vec::new();
+        let ctxs = self.contexts().unwrap_or_else(|e| {
+            errs.push(e);
+            Vec::new()
+        });
         let mut built = Vec::new();
         for (index, (m, ctx)) in ctxs.into_iter().enumerate() {
             let env = build::Env {
@@ -101,25 +100,22 @@ impl Prepared {
                     ctx,
                     built: b,
                 }),
-                Err(errs) => {
-                    for e in errs {
-                        let (file, key, reason) = match e {
-                            build::BuildError::Input { key, reason } => {
-                                (self.config.0.clone(), key, reason)
-                            }
-                            build::BuildError::Manifest { file, at, reason } => (file, at, reason),
-                        };
-                        let reason = self.redactor.mask(&reason);
-                        // Two modules reading the same input report it once.
-                        if !diags
-                            .0
-                            .iter()
-                            .any(|d| (&d.file, &d.key, &d.reason) == (&file, &key, &reason))
-                        {
-                            diags.push(&file, &key, reason);
-                        }
-                    }
-                }
+                Err(e) => errs.extend(e),
+            }
+        }
+        let mut diags = crate::diag::Diagnostics::default();
+        for e in errs {
+            let (file, key, reason) = match e {
+                build::BuildError::Input { key, reason } => (self.config.0.clone(), key, reason),
+                build::BuildError::Manifest { file, at, reason } => (file, at, reason),
+            };
+            let reason = self.redactor.mask(&reason);
+            // Two modules reading the same input report it once.
+            let seen = |d: &crate::diag::Diagnostic| {
+                (&d.file, &d.key, &d.reason) == (&file, &key, &reason)
+            };
+            if !diags.0.iter().any(seen) {
+                diags.push(&file, &key, reason);
             }
         }
         if !diags.is_empty() {

@@ -1,18 +1,21 @@
 //! One module, made concrete for a run: its declarations rendered with the inputs and
 //! earlier modules' outputs, and typed into steps and checks.
 
+use super::build::BuildError;
 use crate::checks::CheckKind;
 use crate::manifest::Module;
 use crate::render::{render_in, Ctx};
 use crate::steps::StepKind;
 use serde_json::{Map, Value};
 
-/// A module's steps and checks for this run (those whose `when` holds).
+/// A module's steps, checks and DNS records for this run (those whose `when` holds).
 pub struct Built {
     /// Steps in order.
     pub steps: Vec<StepKind>,
     /// Checks in order.
     pub checks: Vec<CheckKind>,
+    /// The module's records, typed.
+    pub records: Vec<crate::dns::typed::Typed>,
 }
 
 /// The template context: the inputs plus `outputs.<module>` of earlier modules.
@@ -24,29 +27,20 @@ pub fn context(inputs: &Value, outputs: &Map<String, Value>) -> Value {
     ctx
 }
 
-/// Render and type a module's steps and checks without blaming inputs (see
-/// [`super::build::build`]); the error names the declarations.
-pub fn build(m: &Module, ctx: &Value) -> Result<Built, String> {
-    let env = super::build::Env {
-        ctx,
-        schema: None,
-        root: None,
-    };
-    super::build::build(m, &env).map_err(|errs| {
-        let all: Vec<String> = errs.iter().map(ToString::to_string).collect();
-        all.join("; ")
-    })
-}
-
 /// A module's outputs, rendered.
-pub fn outputs(m: &Module, ctx: &Value) -> Result<Value, String> {
+pub fn outputs(m: &Module, ctx: &Value) -> Result<Value, BuildError> {
     let mut out = Map::new();
     if m.manifest.outputs.is_empty() {
         return Ok(Value::Object(out));
     }
-    let c = Ctx::new(ctx).map_err(|e| format!("{}: {e}", m.manifest_path()))?;
+    let bad = |at: String, e: crate::render::RenderError| BuildError::Manifest {
+        file: m.manifest_path(),
+        at,
+        reason: e.to_string(),
+    };
+    let c = Ctx::new(ctx).map_err(|e| bad("outputs".into(), e))?;
     for (k, t) in &m.manifest.outputs {
-        let v = render_in(t, &c).map_err(|e| format!("{}: outputs.{k}: {e}", m.manifest_path()))?;
+        let v = render_in(t, &c).map_err(|e| bad(format!("outputs.{k}"), e))?;
         out.insert(k.clone(), Value::String(v));
     }
     Ok(Value::Object(out))
@@ -59,7 +53,7 @@ pub fn contexts<'a>(
     all: &[Module],
     selected: &'a [Module],
     inputs: &Value,
-) -> Result<Vec<(&'a Module, Value)>, String> {
+) -> Result<Vec<(&'a Module, Value)>, BuildError> {
     let mut outs = Map::new();
     let mut res = Vec::new();
     for m in all {

@@ -485,6 +485,7 @@ fn drifted_files(
             .cloned()
             .collect(),
         checks: Vec::new(),
+        records: Vec::new(),
     };
     match plan_built(p, m, &files, ctx, last, false) {
         Ok((plans, _)) => plans
