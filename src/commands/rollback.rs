@@ -96,16 +96,21 @@ pub fn rollback(
         s.managed = backup::managed_after_restore(&s.managed, &manifest, &rep);
         s.finished_at = crate::timefmt::rfc3339_now();
     }
-    state.save(&root)?;
+    let saved = state.save(&root);
     if !rep.is_complete() {
+        let also = match &saved {
+            Err(e) => format!("; and saving the state failed too: {e}"),
+            Ok(()) => String::new(),
+        };
         return Err(Error::Module {
             module: id,
             reason: format!(
-                "rollback of run {run_id} could not restore: {} (everything else was restored)",
+                "rollback of run {run_id} could not restore: {} (everything else was restored){also}",
                 rep.failures()
             ),
         });
     }
+    saved?;
     backup::mark_rolled_back(&root, &mut manifest)?;
     println!("{id}: rolled back to before run {run_id}");
     Ok(())

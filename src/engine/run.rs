@@ -179,13 +179,26 @@ impl Recorder<'_> {
                 Some(fail(msg))
             }
         };
+        // A failure to record is said together with the failure being recorded, never
+        // instead of it.
+        let also = |stop: Option<Error>, what: &str, e: crate::host::HostError| match stop {
+            Some(Error::Module { module, reason }) => Error::Module {
+                module,
+                reason: format!("{reason}; and {what} failed too: {e}"),
+            },
+            _ => Error::Host(e),
+        };
         if journal_open || stop.is_some() {
-            self.state.save(self.root)?;
+            if let Err(e) = self.state.save(self.root) {
+                return Err(also(stop, "saving the state", e));
+            }
             self.dirty = false;
             self.failpoint.pass("abort-after-state-save");
         }
         if journal_open {
-            journal::end(self.root)?;
+            if let Err(e) = journal::end(self.root) {
+                return Err(also(stop, "ending the journal", e));
+            }
         }
         Ok(stop)
     }
