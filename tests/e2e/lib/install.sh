@@ -28,6 +28,7 @@ E2E_PACKAGES=(
   certbot         # ACME client of 7-ssl_config (provider acme)
   cron            # runs /etc/cron.d/certbot where there is no systemd
   fail2ban        # 10-monitoring (advanced profile)
+  e2fsprogs       # chattr, for the rollback fault scenarios
 )
 
 # Is package $1 installed (dpkg says "install ok installed")?
