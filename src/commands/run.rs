@@ -9,6 +9,7 @@ use crate::logging::Logs;
 pub fn run(cli: &Cli, sel: &Selection, force: bool, overwrite: bool, logs: &Logs) -> Result<()> {
     let last = super::last_profile(cli)?;
     let p = prepare(&super::options(cli, Some(sel)), last.as_deref())?;
+    crate::engine::files::managed_are_regular(&p)?;
     let _lock = crate::lock::acquire(&p.host.root)?;
     let ids: Vec<&str> = p.selected.iter().map(|m| m.id.as_str()).collect();
     logs.open(&p.host.root, p.redactor.clone(), &ids)?;

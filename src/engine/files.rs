@@ -5,6 +5,7 @@
 use super::{DEFAULT_CONFIG, MAX_CONFIG, MODULES_D};
 use crate::error::{Error, Result};
 use crate::host::{HostError, Root};
+use crate::steps::StepKind;
 use std::path::{Path, PathBuf};
 
 /// Most entries looked at under modules.d.
@@ -93,6 +94,49 @@ pub fn modules_d(root: &Root) -> Result<Option<PathBuf>> {
         }
     }
     Ok(Some(md))
+}
+
+/// Every file the selected modules manage whole or in part (file and block steps) is a
+/// regular file where it exists (links resolved inside the tree): a FIFO, device or
+/// directory there is an error before the first change, not a stop between modules.
+pub fn managed_are_regular(p: &super::Prepared) -> Result<()> {
+    for (m, b) in p.modules() {
+        for s in &b.built.steps {
+            let path = match s {
+                StepKind::File(f) => &f.path,
+                StepKind::Block(b) => &b.path,
+                _ => continue,
+            };
+            let full = p.host.root.follow(path)?;
+            if let Ok(meta) = std::fs::symlink_metadata(&full) {
+                if !meta.is_file() {
+                    return Err(Error::Module {
+                        module: m.id.clone(),
+                        reason: format!(
+                            "cannot manage {path}: {}",
+                            HostError::NotRegular {
+                                path: full.display().to_string(),
+                                what: kind_word(&meta),
+                            }
+                        ),
+                    });
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn kind_word(m: &std::fs::Metadata) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    let t = m.file_type();
+    match () {
+        _ if t.is_dir() => "a directory",
+        _ if t.is_fifo() => "a FIFO",
+        _ if t.is_char_device() || t.is_block_device() => "a device",
+        _ if t.is_socket() => "a socket",
+        _ => "not a regular file",
+    }
 }
 
 fn refuse(md: &Path, why: String) -> Error {

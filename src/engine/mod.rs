@@ -2,7 +2,7 @@
 //! them in order with backup, checks and rollback.
 
 pub mod build;
-mod files;
+pub mod files;
 pub mod inputs_digest;
 pub mod module;
 pub mod plan;

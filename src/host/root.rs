@@ -148,6 +148,14 @@ impl Root {
                         &full,
                         std::io::Error::other("it exists and is not a directory"),
                     )),
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(HostError::io(
+                        "mkdir",
+                        &full,
+                        std::io::Error::other(format!(
+                            "it is a link to {}, which does not exist inside the root",
+                            fs::read_link(&full).unwrap_or_default().display()
+                        )),
+                    )),
                     Err(e) => Err(HostError::io("stat", &target, e)),
                 }
             }
