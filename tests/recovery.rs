@@ -237,11 +237,19 @@ fn rollback_right_after_a_kill_before_the_first_backup_says_it_is_rolled_back() 
     );
     std::fs::remove_dir_all(&b).unwrap();
     t.write("/var/lib/firstboot/.state.json.firstboot-4242", "{}");
+    // A kill during the module's first backup write: its temp copy, no manifest yet.
+    let tmp_copy = format!("{}/files/.0000.firstboot-4242", b.display());
+    std::fs::create_dir_all(b.join("files")).unwrap();
+    std::fs::write(&tmp_copy, "original").unwrap();
     let o = t.fb(&["rollback", &module]);
     ok(&o);
     assert!(stdout(&o).contains("now rolled back"), "{}", stdout(&o));
     assert!(!t.exists("/var/lib/firstboot/inflight.json"));
     assert!(!t.exists("/var/lib/firstboot/.state.json.firstboot-4242"));
+    assert!(
+        !std::path::Path::new(&tmp_copy).exists(),
+        "{tmp_copy} removed"
+    );
     same_contents(&before, &t.snapshot(true)).unwrap();
 }
 

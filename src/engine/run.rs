@@ -220,6 +220,14 @@ pub fn recover(host: &Host, state: &mut State) -> Result<Option<journal::Infligh
         f.run_id,
         f.module
     );
+    // Our temp files in the module's backup directory (a kill during its very first
+    // backup write leaves one there before any manifest exists).
+    let dir = backup::backup_dir(&f.run_id, &f.module);
+    for d in [dir.clone(), format!("{dir}/files")] {
+        for t in backup::remove_temp_files_in(&host.root, &d) {
+            tracing::info!("removed leftover temp file {t}");
+        }
+    }
     let mut incomplete = None;
     let entry = state
         .modules
