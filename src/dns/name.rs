@@ -1,14 +1,21 @@
 //! Domain names as records use them: absolute, lower-case, compared as text, printed with
 //! the final dot; plus the reverse (PTR) name of an address.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::net::IpAddr;
 
 /// An absolute domain name, lower-case, stored without the final dot.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(into = "String")]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(into = "String", try_from = "String")]
 pub struct DName(String);
+
+impl TryFrom<String> for DName {
+    type Error = String;
+    fn try_from(s: String) -> Result<DName, String> {
+        DName::parse(&s)
+    }
+}
 
 impl From<DName> for String {
     fn from(d: DName) -> String {

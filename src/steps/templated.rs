@@ -32,6 +32,15 @@ impl<T> Templated<T> {
     }
 }
 
+impl<T: std::fmt::Display> std::fmt::Display for Templated<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Templated::Ready(t) => t.fmt(f),
+            Templated::Pending(s) => f.write_str(s),
+        }
+    }
+}
+
 /// Type `v` as `T`; a string is also read as the number or boolean it spells (a
 /// template renders to text: `"2048"` for an integer field).
 fn typed<T: DeserializeOwned>(v: Value) -> Result<T, String> {
@@ -77,5 +86,12 @@ mod tests {
         let b: Templated<u32> = serde_json::from_value(json!("2048")).unwrap();
         assert_eq!(b.get().unwrap(), &2048);
         assert!(serde_json::from_value::<Templated<u32>>(json!("20x")).is_err());
+        let z: Templated<crate::dns::DName> =
+            serde_json::from_value(json!("Example.Test.")).unwrap();
+        assert_eq!(z.to_string(), "example.test.");
+        assert!(serde_json::from_value::<Templated<crate::dns::DName>>(json!("a b")).is_err());
+        let s: Templated<std::net::IpAddr> = serde_json::from_value(json!("192.0.2.53")).unwrap();
+        assert_eq!(s.to_string(), "192.0.2.53");
+        assert!(serde_json::from_value::<Templated<std::net::IpAddr>>(json!("dns.test")).is_err());
     }
 }

@@ -21,10 +21,10 @@ use std::net::IpAddr;
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PublishRecords {
-    /// Address of the authoritative server accepting updates.
-    pub server: String,
-    /// Zone to update.
-    pub zone: String,
+    /// Address of the authoritative server accepting updates (typed when built).
+    pub server: Templated<IpAddr>,
+    /// Zone to update (typed when built).
+    pub zone: Templated<DName>,
     /// TSIG key name.
     pub tsig_name: String,
     /// TSIG algorithm, typed when the module is built.
@@ -101,14 +101,8 @@ impl PublishRecords {
             &self.tsig_secret_file,
         )
         .map_err(invalid)?;
-        let server = self.server.trim().parse().map_err(|_| {
-            StepError::Invalid(format!(
-                "dns.publish.server: {:?} is not an IP address",
-                self.server
-            ))
-        })?;
-        let zone = DName::parse(&self.zone)
-            .map_err(|e| StepError::Invalid(format!("dns.publish.zone: {e}")))?;
+        let server = *self.server.get()?;
+        let zone = self.zone.get()?.clone();
         let records: Vec<Record> = compute_typed(&self.records, &cx.host.root)
             .map_err(invalid)?
             .into_iter()
@@ -192,7 +186,11 @@ impl PublishRecords {
 
 impl Step for PublishRecords {
     fn target(&self) -> String {
-        format!("action publish_records ({} at {})", self.zone, self.server)
+        let zone = match &self.zone {
+            Templated::Ready(z) => z.as_str().to_string(),
+            Templated::Pending(t) => t.clone(),
+        };
+        format!("action publish_records ({zone} at {})", self.server)
     }
 
     fn plan(&self, cx: &StepCx, _run: &mut RunState) -> Result<Planned, StepError> {

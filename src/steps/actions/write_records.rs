@@ -6,6 +6,7 @@
 use crate::backup::Backup;
 use crate::dns::typed::{compute_typed, Typed};
 use crate::dns::{count, format, DName, RECORDS_DIR};
+use crate::steps::templated::Templated;
 use crate::steps::{managed, Change, Planned, RunState, Step, StepCx, StepError};
 use serde::Deserialize;
 
@@ -13,8 +14,8 @@ use serde::Deserialize;
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct WriteRecords {
-    /// The domain the table's names are relative to.
-    pub origin: String,
+    /// The domain the table's names are relative to (typed when built).
+    pub origin: Templated<DName>,
     /// The module's records, typed when the module is built (not written in manifests).
     #[serde(skip)]
     pub records: Vec<Typed>,
@@ -34,7 +35,7 @@ fn invalid(e: impl ToString) -> StepError {
 
 impl WriteRecords {
     fn files(&self, cx: &StepCx) -> Result<Files, StepError> {
-        let origin = DName::parse(&self.origin).map_err(invalid)?;
+        let origin = self.origin.get()?.clone();
         let records = compute_typed(&self.records, &cx.host.root).map_err(invalid)?;
         Ok(Files {
             zone_path: format!("{RECORDS_DIR}/{}.zone", cx.module_id),
