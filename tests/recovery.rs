@@ -6,6 +6,16 @@
 mod common;
 use common::*;
 
+/// Run firstboot with `args`, killed (abort) at failpoint `point`.
+fn kill_at(t: &Tree, args: &[&str], point: &str) {
+    let killed = t.fb_env(args, &[("FIRSTBOOT_FAILPOINT", point)]);
+    assert!(
+        killed.status.code().is_none(),
+        "not killed at {point}: {}",
+        stderr(&killed)
+    );
+}
+
 fn code(o: &std::process::Output) -> Option<i32> {
     o.status.code()
 }
@@ -103,14 +113,11 @@ fn a_kill_between_the_state_save_and_the_journal_end_does_not_leave_a_false_drif
         if n == "2" {
             t.write("/etc/postfix/main.cf", "# distribution default\n");
         }
-        let killed = t.fb_env(
+        kill_at(
+            &t,
             &["run", "--profile", "advanced", "-q"],
-            &[(
-                "FIRSTBOOT_FAILPOINT",
-                &format!("abort-after-state-save:{n}"),
-            )],
+            &format!("abort-after-state-save:{n}"),
         );
-        assert!(killed.status.code().is_none(), "killed at state save {n}");
         assert!(t.exists("/var/lib/firstboot/inflight.json"));
         let next = t.fb(&["run", "--profile", "advanced"]);
         ok(&next);
@@ -130,11 +137,11 @@ fn recovery_removes_the_temp_files_of_an_interrupted_write_and_only_those() {
     let t = Tree::new(CONFIG);
     let before = t.snapshot(true);
     // Killed after the first change of the run (inside 7-ssl_config).
-    let killed = t.fb_env(
+    kill_at(
+        &t,
         &["run", "--profile", "standard"],
-        &[("FIRSTBOOT_FAILPOINT", "abort-after-changes:1")],
+        "abort-after-changes:1",
     );
-    assert!(killed.status.code().is_none());
     // What a kill between a temp write and its rename leaves (a private key, say).
     let inflight: serde_json::Value =
         serde_json::from_str(&t.read("/var/lib/firstboot/inflight.json")).unwrap();
@@ -188,11 +195,11 @@ fn rolling_back_dns_takes_its_zone_fragments_back_too() {
 fn rollback_of_a_run_a_recovery_just_rolled_back_is_not_a_refusal() {
     let t = Tree::new(CONFIG);
     let before = t.snapshot(true);
-    let killed = t.fb_env(
+    kill_at(
+        &t,
         &["run", "--profile", "advanced"],
-        &[("FIRSTBOOT_FAILPOINT", "abort-after-changes:2")],
+        "abort-after-changes:2",
     );
-    assert!(killed.status.code().is_none());
     let o = t.fb(&["rollback", "ssl"]);
     ok(&o);
     assert!(stdout(&o).contains("now rolled back"), "{}", stdout(&o));
@@ -205,11 +212,11 @@ fn status_lists_an_interrupted_module_once() {
     ok(&t.fb(&["run", "--profile", "standard"]));
     // The only change a forced re-run makes is 8-dns_config's /etc/mailname.
     std::fs::remove_file(t.path("/etc/mailname")).unwrap();
-    let killed = t.fb_env(
+    kill_at(
+        &t,
         &["run", "--profile", "standard", "--force"],
-        &[("FIRSTBOOT_FAILPOINT", "abort-after-changes:1")],
+        "abort-after-changes:1",
     );
-    assert!(killed.status.code().is_none(), "{}", stderr(&killed));
     let s = stdout(&t.fb(&["status"]));
     assert_eq!(s.matches("8-dns_config").count(), 1, "{s}");
     assert!(s.contains("interrupted"), "{s}");
@@ -219,11 +226,11 @@ fn status_lists_an_interrupted_module_once() {
 fn rollback_right_after_a_kill_before_the_first_backup_says_it_is_rolled_back() {
     let t = Tree::new(CONFIG);
     let before = t.snapshot(true);
-    let killed = t.fb_env(
+    kill_at(
+        &t,
         &["run", "--profile", "standard"],
-        &[("FIRSTBOOT_FAILPOINT", "abort-after-changes:1")],
+        "abort-after-changes:1",
     );
-    assert!(killed.status.code().is_none());
     // As if the kill had come before the module's first backup record.
     let inflight: serde_json::Value =
         serde_json::from_str(&t.read("/var/lib/firstboot/inflight.json")).unwrap();
@@ -258,11 +265,11 @@ fn plan_after_a_kill_shows_the_rollback_the_next_run_starts_with() {
     let t = Tree::new(CONFIG);
     ok(&t.fb(&["run", "--profile", "standard"]));
     std::fs::remove_file(t.path("/etc/mailname")).unwrap();
-    let killed = t.fb_env(
+    kill_at(
+        &t,
         &["run", "--profile", "standard", "--force"],
-        &[("FIRSTBOOT_FAILPOINT", "abort-after-changes:1")],
+        "abort-after-changes:1",
     );
-    assert!(killed.status.code().is_none());
     assert!(t.exists("/etc/mailname"), "the killed run wrote it");
     let plan = stdout(&t.fb(&["plan", "--profile", "standard"]));
     assert!(

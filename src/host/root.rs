@@ -201,15 +201,7 @@ impl Root {
                 .mode(0o600)
                 .open(&tmp)
                 .map_err(|e| HostError::io("create", &tmp, e))?;
-            f.write_all(data)
-                .map_err(|e| HostError::io("write", &tmp, e))?;
-            if let Some((uid, gid)) = owner {
-                std::os::unix::fs::fchown(&f, Some(uid), Some(gid))
-                    .map_err(|e| HostError::io("chown", &tmp, e))?;
-            }
-            f.set_permissions(fs::Permissions::from_mode(mode))
-                .map_err(|e| HostError::io("chmod", &tmp, e))?;
-            f.sync_all().map_err(|e| HostError::io("fsync", &tmp, e))?;
+            fill(&mut f, &tmp, data, mode, owner)?;
             fs::rename(&tmp, &full).map_err(|e| HostError::io("rename", &full, e))
         })();
         if result.is_err() {
@@ -234,17 +226,7 @@ impl Root {
             .custom_flags(nix::libc::O_NOFOLLOW)
             .open(&full)
             .map_err(|e| HostError::io("open", &full, e))?;
-        f.write_all(data)
-            .map_err(|e| HostError::io("write", &full, e))?;
-        f.set_len(data.len() as u64)
-            .map_err(|e| HostError::io("truncate", &full, e))?;
-        if let Some((uid, gid)) = owner {
-            std::os::unix::fs::fchown(&f, Some(uid), Some(gid))
-                .map_err(|e| HostError::io("chown", &full, e))?;
-        }
-        f.set_permissions(fs::Permissions::from_mode(mode))
-            .map_err(|e| HostError::io("chmod", &full, e))?;
-        f.sync_all().map_err(|e| HostError::io("fsync", &full, e))
+        fill(&mut f, &full, data, mode, owner)
     }
 
     /// Modification time as (seconds, nanoseconds) since the epoch, or `None` when absent.
@@ -348,6 +330,27 @@ impl Root {
         missing.reverse();
         Ok(missing)
     }
+}
+
+/// Write `data` at the start of `f` (cut to its length), set owner and mode, fsync.
+fn fill(
+    f: &mut fs::File,
+    path: &Path,
+    data: &[u8],
+    mode: u32,
+    owner: Option<(u32, u32)>,
+) -> Result<(), HostError> {
+    f.write_all(data)
+        .map_err(|e| HostError::io("write", path, e))?;
+    f.set_len(data.len() as u64)
+        .map_err(|e| HostError::io("truncate", path, e))?;
+    if let Some((uid, gid)) = owner {
+        std::os::unix::fs::fchown(&*f, Some(uid), Some(gid))
+            .map_err(|e| HostError::io("chown", path, e))?;
+    }
+    f.set_permissions(fs::Permissions::from_mode(mode))
+        .map_err(|e| HostError::io("chmod", path, e))?;
+    f.sync_all().map_err(|e| HostError::io("fsync", path, e))
 }
 
 fn sync_dir(dir: &Path) -> Result<(), HostError> {
