@@ -1,9 +1,12 @@
-//! 7-ssl_config against temporary roots: the self-signed certificate is made once and
-//! then left alone, acme is planned (not run) offline, the shipped DH group is RFC 7919's,
+//! 7-ssl_config: the self-signed certificate is made on the first boot of each instance,
+//! never into an image (an offline root); on a live host (fakes) it is made once and
+//! then left alone and reissued with the key kept for a new name; acme is planned (not
+//! run) offline, the shipped DH group is RFC 7919's,
 //! and bad ssl inputs are refused naming the key. The certificate check's failures are in
 //! `ssl_check.rs`.
 
 mod common;
+use common::rig::{rig, steps, Rig};
 use common::*;
 
 const CRT: &str = "/etc/firstboot/ssl/mail.example.test.crt";
@@ -15,87 +18,109 @@ fn ssl_run(t: &Tree, extra: &[&str]) -> std::process::Output {
     t.fb(&args)
 }
 
-fn cert_names(t: &Tree, path: &str) -> Vec<String> {
-    let chain = firstboot::tls::parse_chain(t.read(path).as_bytes()).unwrap();
-    firstboot::tls::cert_info(&chain[0]).unwrap().dns_names
+#[test]
+fn self_signed_is_made_on_the_first_boot_not_into_an_image() {
+    // An offline --root is an image being built: a key made there would be shared by
+    // every instance started from it.
+    let t = Tree::new(CONFIG);
+    let plan = t.fb(&["plan", "--profile", "standard", "--only", "ssl"]);
+    ok(&plan);
+    let p = stdout(&plan);
+    assert!(
+        p.contains("action self_signed_cert")
+            && p.contains(
+                "on the first boot of each instance (host-unique: never made into an image)"
+            ),
+        "{p}"
+    );
+    ok(&ssl_run(&t, &[]));
+    assert!(!t.exists(KEY) && !t.exists(CRT), "no key in the image");
+    let v = t.fb(&["validate", "--profile", "standard", "ssl"]);
+    ok(&v);
+    let out = stdout(&v);
+    assert!(out.contains(&format!("SKIP certificate {CRT}")), "{out}");
+    assert!(out.contains(&format!("SKIP file {KEY}")), "{out}");
+}
+
+fn self_signed(names: &[&str]) -> Vec<firstboot::steps::StepKind> {
+    steps(&[serde_json::json!({"action": {"self_signed_cert": {
+        "cert": CRT, "key": KEY, "names": names, "group": "root"
+    }}})])
 }
 
 #[test]
 fn self_signed_is_issued_once_and_then_left_alone() {
-    let t = Tree::new(&format!(
-        "{CONFIG}ssl:\n  extra_names: [smtp.example.test, imap.example.test]\n"
-    ));
-    let o = ssl_run(&t, &[]);
-    ok(&o);
+    use firstboot::steps::Change;
+    let mut r = rig();
+    let s = self_signed(&["mail.example.test", "smtp.example.test imap.example.test"]);
+    let first = r.plan(&s);
+    assert!(
+        matches!(first[0].change, Change::Create { .. }),
+        "{first:?}"
+    );
+    r.apply(&s).unwrap();
     assert_eq!(
-        cert_names(&t, CRT),
+        names_at(&r, CRT),
         [
             "mail.example.test",
             "smtp.example.test",
             "imap.example.test"
         ]
     );
-    let before = t.snapshot(true);
-    assert_eq!(before[KEY].mode, 0o640, "key mode");
-    assert_eq!(before[CRT].mode, 0o644, "cert mode");
-    let key_text = t.read(KEY);
+    let mode = |p: &str| {
+        std::os::unix::fs::PermissionsExt::mode(
+            &std::fs::metadata(r.path(p)).unwrap().permissions(),
+        ) & 0o7777
+    };
+    assert_eq!((mode(KEY), mode(CRT)), (0o640, 0o644));
+    let key_text = r.read(KEY).unwrap();
     assert!(key_text.starts_with("-----BEGIN PRIVATE KEY-----"));
     let key_body = key_text.lines().nth(1).unwrap().to_string();
+    let mtime = |r: &Rig, p: &str| std::fs::metadata(r.path(p)).unwrap().modified().unwrap();
+    let before = (r.read(CRT), mtime(&r, CRT), mtime(&r, KEY));
 
-    let plan = t.fb(&["plan", "--profile", "standard", "--only", "ssl", "--force"]);
-    ok(&plan);
-    let p = stdout(&plan);
-    assert!(
-        p.contains("action self_signed_cert") && p.contains("valid until"),
-        "{p}"
+    let second = r.plan(&s);
+    assert_eq!(second[0].change, Change::None, "{second:?}");
+    assert!(second[0].summary.contains("valid until"), "{second:?}");
+    r.apply(&s).unwrap();
+    assert_eq!(
+        before,
+        (r.read(CRT), mtime(&r, CRT), mtime(&r, KEY)),
+        "left alone"
     );
-    let rerun = ssl_run(&t, &["--force"]);
-    ok(&rerun);
-    let after = t.snapshot(true);
-    for f in [CRT, KEY] {
-        assert_eq!(before[f], after[f], "{f}: same contents, mode and mtime");
+    // The key never reaches what a plan shows.
+    for p in first.iter().chain(&second) {
+        let shown = serde_json::to_string(p).unwrap();
+        assert!(!shown.contains(&key_body), "key material shown: {shown}");
     }
-    // The key never reaches output or logs.
-    let logs =
-        t.read("/var/log/firstboot/firstboot.log") + &t.read("/var/log/firstboot/7-ssl_config.log");
-    for text in [stdout(&o), stderr(&o), p, stdout(&rerun), logs] {
-        assert!(!text.contains(&key_body), "key material shown:\n{text}");
-    }
-    let v = t.fb(&["validate", "--profile", "standard", "ssl"]);
-    ok(&v);
-    assert!(
-        stdout(&v).contains("PASS certificate") && stdout(&v).contains("chain verifies"),
-        "{}",
-        stdout(&v)
-    );
+}
+
+fn names_at(r: &Rig, path: &str) -> Vec<String> {
+    let chain = firstboot::tls::parse_chain(r.read(path).unwrap().as_bytes()).unwrap();
+    firstboot::tls::cert_info(&chain[0]).unwrap().dns_names
 }
 
 #[test]
 fn a_new_name_reissues_the_certificate_and_keeps_the_key() {
-    let t = Tree::new(CONFIG);
-    ok(&ssl_run(&t, &[]));
-    let key = t.read(KEY);
-    let cert = t.read(CRT);
-    t.write(
-        "/etc/firstboot/config.yaml",
-        &format!("{CONFIG}ssl:\n  extra_names: [smtp.example.test]\n"),
-    );
-    let plan = t.fb(&["plan", "--profile", "standard", "--only", "ssl", "--force"]);
-    let p = stdout(&plan);
+    let mut r = rig();
+    r.apply(&self_signed(&["mail.example.test"])).unwrap();
+    let (key, cert) = (r.read(KEY), r.read(CRT));
+    let s = self_signed(&["mail.example.test", "smtp.example.test"]);
+    let plan = serde_json::to_string(&r.plan(&s)).unwrap();
     assert!(
-        p.contains("it does not cover smtp.example.test") && p.contains("key kept"),
-        "{p}"
+        plan.contains("it does not cover smtp.example.test") && plan.contains("key kept"),
+        "{plan}"
     );
     assert!(
-        p.contains("-names: mail.example.test")
-            && p.contains("+names: mail.example.test, smtp.example.test"),
-        "readable diff:\n{p}"
+        plan.contains("-names: mail.example.test")
+            && plan.contains("+names: mail.example.test, smtp.example.test"),
+        "readable diff:\n{plan}"
     );
-    ok(&ssl_run(&t, &["--force"]));
-    assert_ne!(t.read(CRT), cert);
-    assert_eq!(t.read(KEY), key, "key kept");
+    r.apply(&s).unwrap();
+    assert_ne!(r.read(CRT), cert);
+    assert_eq!(r.read(KEY), key, "key kept");
     assert_eq!(
-        cert_names(&t, CRT),
+        names_at(&r, CRT),
         ["mail.example.test", "smtp.example.test"]
     );
 }

@@ -3,101 +3,13 @@
 //! temporary root. Each kind: plan shows a change, apply makes it, a second plan is
 //! `none`; and a failure injected at apply rolls the module back to where it started.
 
-use firstboot::backup::{restore, Backup, BackupManifest};
-use firstboot::host::fake::{exit, host, Fakes};
-use firstboot::host::Host;
-use firstboot::redact::Redactor;
-use firstboot::render::Templates;
-use firstboot::steps::{Change, Planned, RunState, StepCx, StepError, StepKind};
+mod common;
+use common::rig::{rig, steps, Rig};
+use firstboot::backup::{restore, BackupManifest};
+use firstboot::host::fake::exit;
+use firstboot::steps::Change;
 use serde_json::{json, Value};
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-
-struct Rig {
-    dir: tempfile::TempDir,
-    host: Host,
-    fakes: Fakes,
-    templates: Templates,
-    redactor: Redactor,
-    ctx: Value,
-    last: BTreeMap<String, String>,
-}
-
-fn rig() -> Rig {
-    let dir = tempfile::tempdir().unwrap();
-    for (p, text) in [
-        ("etc/hosts", "127.0.0.1\tlocalhost\n"),
-        ("etc/issue", "Debian\n"),
-        ("etc/passwd", "root:x:0:0::/root:/bin/sh\n"),
-        ("etc/group", "root:x:0:\n"),
-    ] {
-        let full = dir.path().join(p);
-        std::fs::create_dir_all(full.parent().unwrap()).unwrap();
-        std::fs::write(full, text).unwrap();
-    }
-    let (host, fakes) = host(dir.path());
-    Rig {
-        dir,
-        host,
-        fakes,
-        templates: Templates::new(&[]).unwrap(),
-        redactor: Redactor::default(),
-        ctx: json!({}),
-        last: BTreeMap::new(),
-    }
-}
-
-impl Rig {
-    fn path(&self, p: &str) -> PathBuf {
-        self.dir.path().join(p.trim_start_matches('/'))
-    }
-    fn read(&self, p: &str) -> Option<String> {
-        std::fs::read_to_string(self.path(p)).ok()
-    }
-    fn cx(&self) -> StepCx<'_> {
-        StepCx {
-            host: &self.host,
-            templates: &self.templates,
-            module_id: "1-test",
-            ctx: &self.ctx,
-            redactor: &self.redactor,
-            last_managed: &self.last,
-            overwrite: false,
-        }
-    }
-    fn plan(&self, steps: &[StepKind]) -> Vec<Planned> {
-        let mut run = RunState::default();
-        let cx = self.cx();
-        steps
-            .iter()
-            .map(|s| s.step().plan(&cx, &mut run).unwrap())
-            .collect()
-    }
-    /// Apply in order as `run` does; the backup manifest either way.
-    fn apply(
-        &mut self,
-        steps: &[StepKind],
-    ) -> Result<BackupManifest, Box<(StepError, BackupManifest)>> {
-        let mut backup = Backup::new(self.host.root.clone(), "20260101T000000Z-1", "1-test");
-        let mut run = RunState::default();
-        let cx = self.cx();
-        for s in steps {
-            if let Err(e) = s.step().apply(&cx, &mut run, &mut backup) {
-                return Err(Box::new((e, backup.manifest().clone())));
-            }
-        }
-        let m = backup.manifest().clone();
-        self.last = run.managed;
-        Ok(m)
-    }
-}
-
-fn steps(bodies: &[Value]) -> Vec<StepKind> {
-    bodies
-        .iter()
-        .map(|b| StepKind::from_body(b).unwrap())
-        .collect()
-}
+use std::path::Path;
 
 /// plan → apply → plan: the first plan changes something, the second changes nothing.
 fn idempotent(r: &mut Rig, bodies: &[Value]) {

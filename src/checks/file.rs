@@ -24,11 +24,19 @@ pub struct FileCheck {
     /// Mode it must have.
     #[serde(default)]
     pub mode: Option<Mode>,
+    /// Skipped on an offline root: the file is made on the live system (a host-unique
+    /// key made on the first boot of each instance).
+    #[serde(default)]
+    pub live_only: bool,
 }
 
 impl Check for FileCheck {
     fn run(&self, cx: &CheckCx) -> CheckResult {
         let name = format!("file {}", self.path);
+        if self.live_only && !cx.host.is_live() {
+            let why = "offline root: the file is made on the live system";
+            return CheckResult::new(name, super::CheckStatus::Skipped, why);
+        }
         let result = |ok, detail: String| CheckResult::pass_if(name.clone(), ok, detail);
         let meta = match cx.host.root.meta(&self.path) {
             Ok(m) => m,

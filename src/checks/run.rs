@@ -116,12 +116,14 @@ mod tests {
                 exists: true,
                 contains: Some("hunter2-secret-not-there".into()),
                 mode: None,
+                live_only: false,
             }),
             CheckKind::File(FileCheck {
                 path: "/absent".into(),
                 exists: false,
                 contains: None,
                 mode: None,
+                live_only: false,
             }),
         ];
         let mut seen = Vec::new();

@@ -142,3 +142,80 @@ impl Packages for SystemPackages {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::host::fake::{exit, FakeExec};
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    fn packages(pm: PackageManager) -> (SystemPackages, Arc<FakeExec>) {
+        let exec = Arc::new(FakeExec::default());
+        for prog in ["apt-get", "dnf", "debconf-set-selections"] {
+            exec.on(prog, Box::new(|_, _| exit(0, "")));
+        }
+        exec.on(
+            "rpm",
+            Box::new(|argv, _| exit(i32::from(argv[2] != "cronie"), "")),
+        );
+        let runner = Runner::with_exec(Duration::from_secs(1), Default::default(), exec.clone());
+        (SystemPackages::with_manager(runner, pm), exec)
+    }
+
+    #[test]
+    fn apt_updates_the_package_lists_once_before_the_first_install() {
+        let (p, exec) = packages(PackageManager::Apt);
+        p.install(
+            &["postfix".into()],
+            &["postfix postfix/main_mailer_type select No configuration".into()],
+        )
+        .unwrap();
+        p.install(&["cron".into()], &[]).unwrap();
+        let calls = exec.calls();
+        assert_eq!(calls[0], "apt-get update -q", "{calls:?}");
+        assert_eq!(
+            calls
+                .iter()
+                .filter(|c| c.starts_with("apt-get update"))
+                .count(),
+            1
+        );
+        assert!(calls[1].starts_with("debconf-set-selections"), "{calls:?}");
+        assert!(calls[2].starts_with("apt-get install") && calls[2].ends_with(" postfix"));
+        assert!(calls[3].ends_with(" cron"), "{calls:?}");
+    }
+
+    #[test]
+    fn a_failed_update_is_an_error_and_is_tried_again() {
+        let (p, exec) = packages(PackageManager::Apt);
+        exec.on("apt-get", Box::new(|_, _| exit(100, "")));
+        assert!(p.install(&["postfix".into()], &[]).is_err());
+        exec.on("apt-get", Box::new(|_, _| exit(0, "")));
+        p.install(&["postfix".into()], &[]).unwrap();
+        let updates = exec
+            .calls()
+            .iter()
+            .filter(|c| c.starts_with("apt-get update"))
+            .count();
+        assert_eq!(updates, 2);
+    }
+
+    #[test]
+    fn dnf_installs_and_queries_the_rhel_names() {
+        let (p, exec) = packages(PackageManager::Dnf);
+        assert!(p.installed("cron").unwrap(), "cron is cronie there");
+        assert!(!p.installed("postfix").unwrap());
+        p.install(&["certbot".into(), "cron".into()], &[]).unwrap();
+        let calls = exec.calls();
+        assert_eq!(
+            calls,
+            [
+                "rpm -q cronie",
+                "rpm -q postfix",
+                "dnf install -y certbot cronie"
+            ]
+        );
+        assert_eq!(native_name(PackageManager::Apt, "cron"), "cron");
+    }
+}

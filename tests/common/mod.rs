@@ -2,6 +2,8 @@
 //! the firstboot binary run against it, and snapshots of the tree to compare.
 #![allow(dead_code)]
 
+pub mod rig;
+
 use std::collections::BTreeMap;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};

@@ -9,7 +9,7 @@
 use crate::backup::Backup;
 use crate::digest::sha256_hex;
 use crate::steps::managed::{self, Wanted};
-use crate::steps::{Change, Planned, RunState, Step, StepCx, StepError};
+use crate::steps::{offline, Change, Planned, RunState, Step, StepCx, StepError};
 use crate::tls::check::assess;
 use crate::tls::names::{one_or_many, split_names, valid_cert_name};
 use crate::tls::{cert_info, fmt_time, parse_chain};
@@ -231,6 +231,19 @@ impl SelfSignedCert {
     }
 }
 
+impl SelfSignedCert {
+    /// Under an offline root (an image being built) the key is host-unique: it is not
+    /// made into the image, where every instance would share it, but on the first boot
+    /// of each instance.
+    fn first_boot(&self) -> Result<Planned, StepError> {
+        let what = format!(
+            "make a key and a self-signed certificate for {} on the first boot of each instance (host-unique: never made into an image)",
+            self.names()?.join(", ")
+        );
+        Ok(offline(self.target(), &what))
+    }
+}
+
 /// A self-signed TLS server certificate for `names` (the first is the CN), valid from
 /// an hour ago for `days` days, with a random serial number.
 fn issue(kp: &KeyPair, names: &[String], now: i64, days: u32) -> Result<String, StepError> {
@@ -265,6 +278,9 @@ impl Step for SelfSignedCert {
     }
 
     fn plan(&self, cx: &StepCx, run: &mut RunState) -> Result<Planned, StepError> {
+        if !cx.host.is_live() {
+            return self.first_boot();
+        }
         self.run(cx, run, None)
     }
 
@@ -274,6 +290,9 @@ impl Step for SelfSignedCert {
         run: &mut RunState,
         backup: &mut Backup,
     ) -> Result<Planned, StepError> {
+        if !cx.host.is_live() {
+            return self.first_boot();
+        }
         self.run(cx, run, Some(backup))
     }
 }
