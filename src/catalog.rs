@@ -182,7 +182,7 @@ fn parse_module(raw: RawModule, diags: &mut Diagnostics) -> Option<Module> {
         diags.push(&file, &k, r);
     }
     // Templates are parsed when first rendered, or by `check_refs` (see `Catalog::load`).
-    let templates = Some(Templates::lazy(&raw.templates));
+    let templates = Templates::lazy(&raw.templates);
     for s in &manifest.steps {
         match StepKind::from_body(&s.body) {
             Err(e) => diags.push(&file, &format!("{}.{}", s.at, s.kind), e.to_string()),
@@ -193,14 +193,13 @@ fn parse_module(raw: RawModule, diags: &mut Diagnostics) -> Option<Module> {
             ),
             Ok(_) => {}
         }
-        check_templates(&raw.id, s, templates.as_ref(), &file, &s.at, diags);
+        check_templates(&raw.id, s, &templates, &file, diags);
     }
     for c in &manifest.checks {
         if let Err(e) = serde_json::from_value::<CheckKind>(c.body.clone()) {
             diags.push(&file, &format!("{}.{}", c.at, c.kind), e.to_string());
         }
     }
-    let templates = templates?;
     (diags.0.len() == before).then(|| Module {
         id: raw.id,
         order,
@@ -211,20 +210,19 @@ fn parse_module(raw: RawModule, diags: &mut Diagnostics) -> Option<Module> {
     })
 }
 
+/// Every `template:` of a declaration names a template of the module.
 fn check_templates(
     id: &str,
     d: &crate::manifest::Decl,
-    t: Option<&Templates>,
+    t: &Templates,
     file: &str,
-    key: &str,
     diags: &mut Diagnostics,
 ) {
-    let Some(t) = t else { return };
     for name in d.templates() {
         if !t.has(&format!("{id}/{name}")) {
             diags.push(
                 file,
-                &format!("{key}.template"),
+                &format!("{}.template", d.at),
                 format!("no template `{name}` in {id}/templates/"),
             );
         }
@@ -338,28 +336,7 @@ impl Catalog {
     /// Check every variable path and template reference of every module (see
     /// [`crate::refs`]), and parse the templates of modules from directories.
     pub fn check_refs(&self, diags: &mut Diagnostics) {
-        let schema = self.schema();
-        let outputs = self
-            .modules
-            .iter()
-            .map(|m| {
-                let keys = m.manifest.outputs.keys().cloned().collect();
-                (m.name().to_string(), (m.order, keys))
-            })
-            .collect();
-        let scope = crate::refs::Scope {
-            schema: &schema,
-            outputs: &outputs,
-        };
-        for m in &self.modules {
-            let before = diags.0.len();
-            crate::refs::check(m, &scope, diags);
-            if diags.0.len() == before && !m.source.starts_with("embedded:") {
-                if let Err(e) = m.templates.check() {
-                    diags.push(&m.manifest_path(), "templates", e.to_string());
-                }
-            }
-        }
+        crate::refs::check_all(&self.modules, &self.schema(), diags);
     }
 
     /// A module by full id (`9-mail_config`) or short name (`mail`).

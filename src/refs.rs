@@ -178,6 +178,31 @@ fn sites(m: &Module) -> Vec<Site> {
     out
 }
 
+/// Check every module of a catalog against its `schema`, each reading the outputs of
+/// the modules before it; the templates of modules from directories are also parsed.
+pub fn check_all(modules: &[Module], schema: &InputDecl, diags: &mut Diagnostics) {
+    let outputs = modules
+        .iter()
+        .map(|m| {
+            let keys = m.manifest.outputs.keys().cloned().collect();
+            (m.name().to_string(), (m.order, keys))
+        })
+        .collect();
+    let scope = Scope {
+        schema,
+        outputs: &outputs,
+    };
+    for m in modules {
+        let before = diags.0.len();
+        check(m, &scope, diags);
+        if diags.0.len() == before && !m.source.starts_with("embedded:") {
+            if let Err(e) = m.templates.check() {
+                diags.push(&m.manifest_path(), "templates", e.to_string());
+            }
+        }
+    }
+}
+
 /// Check one module: its manifest's strings and its template files.
 pub fn check(m: &Module, scope: &Scope, diags: &mut Diagnostics) {
     let file = m.manifest_path();
