@@ -161,6 +161,25 @@ impl Drop for Events<'_> {
 struct Frame {
     keys: Option<HashMap<String, usize>>,
     key_next: bool,
+    /// The map's latest key, or the list's item count: where the open child sits.
+    last_key: String,
+    items: usize,
+}
+
+/// The key path (`mail.relay`, `mail.users[1]`) of the innermost open node.
+fn path_of(stack: &[Frame]) -> String {
+    let mut out = String::new();
+    for f in stack {
+        if f.keys.is_some() {
+            if !out.is_empty() {
+                out.push('.');
+            }
+            out.push_str(&truncate(&f.last_key, 60));
+        } else {
+            out.push_str(&format!("[{}]", f.items.saturating_sub(1)));
+        }
+    }
+    out
 }
 
 /// Size, nesting and duplicate keys, checked on the event stream before serde_yaml
@@ -187,6 +206,11 @@ fn shape(text: &str) -> Result<(), YamlError> {
             }
             _ => false,
         };
+        if let Some(f) = stack.last_mut() {
+            if f.keys.is_none() && !matches!(ev, Event::Close | Event::Other | Event::End) {
+                f.items += 1;
+            }
+        }
         match ev {
             Event::Open(is_map) => {
                 if stack.len() >= MAX_DEPTH {
@@ -198,22 +222,32 @@ fn shape(text: &str) -> Result<(), YamlError> {
                 stack.push(Frame {
                     keys: is_map.then(HashMap::new),
                     key_next: true,
+                    last_key: String::new(),
+                    items: 0,
                 });
             }
             Event::Close => {
                 stack.pop();
             }
             Event::Scalar(k) if is_key => {
-                if let Some(keys) = stack.last_mut().and_then(|f| f.keys.as_mut()) {
-                    if let Some(first) = keys.insert(k.clone(), line) {
+                let n = stack.len();
+                let within = path_of(&stack[..n.saturating_sub(1)]);
+                if let Some(f) = stack.last_mut() {
+                    if let Some(first) = f.keys.as_mut().and_then(|m| m.insert(k.clone(), line)) {
+                        let within = if within.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" in {within}")
+                        };
                         return Err(YamlError {
                             line: Some(line),
                             message: format!(
-                                "duplicate key `{}` (first on line {first}, again on line {line})",
+                                "duplicate key `{}`{within} (first on line {first}, again on line {line})",
                                 truncate(&k, 60)
                             ),
                         });
                     }
+                    f.last_key = k;
                 }
             }
             Event::End => return Ok(()),
@@ -255,7 +289,13 @@ mod tests {
         let e = parse::<Value>("m:\n  r: {host: a,\n     port: 1, host: b}\n").unwrap_err();
         assert!(
             e.message
-                .contains("duplicate key `host` (first on line 2, again on line 3)"),
+                .contains("duplicate key `host` in m.r (first on line 2, again on line 3)"),
+            "{}",
+            e.message
+        );
+        let e = parse::<Value>("u:\n- {a: 1}\n- x\n- {a: 1, b: [1, {c: 1, c: 2}]}\n").unwrap_err();
+        assert!(
+            e.message.contains("duplicate key `c` in u[2].b[1] "),
             "{}",
             e.message
         );

@@ -169,7 +169,7 @@ fn a_key_given_twice_is_an_error_naming_both_lines() {
         &format!(
             "{CONFIG}mail: {{mode: relay, relay: {{host: a.test,\n  port: 25, host: b.test}}}}\n"
         ),
-        &["duplicate key `host` (first on line 5, again on line 6)"],
+        &["duplicate key `host` in mail.relay (first on line 5, again on line 6)"],
     );
 }
 
