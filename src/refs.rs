@@ -192,6 +192,14 @@ pub fn check_all(modules: &[Module], schema: &InputDecl, diags: &mut Diagnostics
         schema,
         outputs: &outputs,
     };
+    // The global inputs' defaults and rules read other inputs, never outputs.
+    let mut globals = Vec::new();
+    for (k, d) in &schema.fields {
+        if !modules.iter().any(|m| m.name() == k) {
+            inputs(d, &format!("inputs.{k}"), &mut globals);
+        }
+    }
+    check_sites(globals, "embedded:modules/global.yaml", &scope, 0, diags);
     for m in modules {
         let before = diags.0.len();
         check(m, &scope, diags);
@@ -205,19 +213,7 @@ pub fn check_all(modules: &[Module], schema: &InputDecl, diags: &mut Diagnostics
 
 /// Check one module: its manifest's strings and its template files.
 pub fn check(m: &Module, scope: &Scope, diags: &mut Diagnostics) {
-    let file = m.manifest_path();
-    for s in sites(m) {
-        let refs = match s.condition {
-            true => of_condition(&s.text),
-            false => of_inline(&s.text),
-        };
-        match refs {
-            Err(e) => diags.push(&file, &s.key, format!("cannot be parsed: {e}")),
-            Ok(r) => vars(&r, scope, m.order, |reason| {
-                diags.push(&file, &s.key, reason)
-            }),
-        }
-    }
+    check_sites(sites(m), &m.manifest_path(), scope, m.order, diags);
     for (name, text) in m.templates.sources() {
         let tfile = format!("{}/{}/templates/{name}", m.source, m.id);
         let at = |needle: &str| text.lines().position(|l| l.contains(needle)).map(|i| i + 1);
@@ -249,6 +245,19 @@ pub fn check(m: &Module, scope: &Scope, diags: &mut Diagnostics) {
             if let Some(reason) = problem(scope, m.order, v) {
                 push(at(v), v, reason);
             }
+        }
+    }
+}
+
+fn check_sites(sites: Vec<Site>, file: &str, scope: &Scope, order: u32, diags: &mut Diagnostics) {
+    for s in sites {
+        let refs = match s.condition {
+            true => of_condition(&s.text),
+            false => of_inline(&s.text),
+        };
+        match refs {
+            Err(e) => diags.push(file, &s.key, format!("cannot be parsed: {e}")),
+            Ok(r) => vars(&r, scope, order, |reason| diags.push(file, &s.key, reason)),
         }
     }
 }

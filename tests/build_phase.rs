@@ -24,3 +24,15 @@ fn a_bad_dkim_selector_is_an_input_error_before_ssl_and_dns_change_anything() {
         assert_eq!(before, t.snapshot(false), "{cmd}: root unchanged");
     }
 }
+
+#[test]
+fn a_problem_in_the_second_list_item_points_at_its_own_line() {
+    let t = Tree::new(&format!(
+        "{CONFIG}mail:\n  mode: full\n  users:\n    - name: alice\n      password_hash: \"{{X}}y\"\n    - name: \"a:b\"\n      password_hash: \"{{X}}z\"\n"
+    ));
+    let o = t.fb(&["plan", "--profile", "advanced"]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    // Line 8 holds the first `name:`; the second item's is on line 10.
+    assert!(err.contains("config.yaml:10: mail.users[1].name:"), "{err}");
+}
