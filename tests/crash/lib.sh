@@ -69,6 +69,10 @@ check_ssl() {
   for crt in "$1"/etc/firstboot/ssl/*.crt; do
     [[ -f $crt ]] || continue
     key=${crt%.crt}.key
+    if ! command -v openssl >/dev/null; then
+      echo "openssl is needed to check ${crt#"$1"} against its key"
+      return
+    fi
     if [[ ! -f $key ]]; then
       echo "${crt#"$1"} has no key beside it"
       continue

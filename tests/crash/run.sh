@@ -37,7 +37,7 @@ while (($#)); do
   shift
 done
 
-for tool in strace openssl; do
+for tool in strace; do
   command -v "$tool" >/dev/null && continue
   if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null; then
     echo "installing $tool" >&2
