@@ -58,6 +58,16 @@ fn rollback_with_a_missing_backup_copy_names_it_and_leaves_the_file_as_it_is() {
     let err = stderr(&o);
     assert!(err.contains("/etc/hosts"), "{err}");
     assert!(err.contains("missing"), "{err}");
+    // The error itself (not only the log lines before it) says what was not restored.
+    let error = err
+        .lines()
+        .find(|l| l.starts_with("error:"))
+        .unwrap_or_else(|| panic!("an error line: {err}"));
+    assert!(
+        error.contains("could not restore: /etc/hosts: its backup copy")
+            && error.contains("is missing"),
+        "{error}"
+    );
     assert_eq!(t.read("/etc/hosts"), written_hosts, "never emptied");
     // The rest was restored all the same.
     assert_eq!(t.read("/etc/hostname"), "debian\n");
