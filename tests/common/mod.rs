@@ -2,6 +2,7 @@
 //! the firstboot binary run against it, and snapshots of the tree to compare.
 #![allow(dead_code)]
 
+pub mod dns_zone;
 pub mod rig;
 
 use std::collections::BTreeMap;

@@ -1,0 +1,125 @@
+//! Checks against a host made of fakes: the `records` check asks a scripted DNS server
+//! through the host's network seam (pass, pending, fail, and a server that cannot be
+//! asked), and a `command` check that settles is retried only when a service was
+//! (re)started, through the one `run_checks`.
+
+use firstboot::checks::{run_checks, CheckCx, CheckKind, CheckStatus, Retry};
+mod common;
+use common::dns_zone::{serve, Zone};
+use firstboot::dns::RType;
+use firstboot::host::fake::{exit, host};
+use firstboot::redact::Redactor;
+use serde_json::json;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+fn records_check() -> Vec<CheckKind> {
+    let rec = |name: &str, t: &str, v: &str| json!({"enabled": "true", "name": name, "type": t, "value": v});
+    let body = json!({"records": {"server": "192.0.2.53", "records": [
+        rec("example.test", "MX", "10 mail.example.test"),
+        rec("example.test", "TXT", "v=spf1 mx -all"),
+    ]}});
+    vec![serde_json::from_value(body).unwrap()]
+}
+
+fn cx<'a>(h: &'a firstboot::host::Host, r: &'a Redactor, retry: Retry) -> CheckCx<'a> {
+    CheckCx {
+        host: h,
+        redactor: r,
+        timeout: Duration::from_millis(200),
+        retry,
+    }
+}
+
+#[test]
+fn records_check_asks_the_server_through_the_host_network() {
+    let dir = tempfile::tempdir().unwrap();
+    let (h, fakes) = host(dir.path());
+    let redactor = Redactor::default();
+    let checks = records_check();
+    let run = || run_checks(&cx(&h, &redactor, Retry::NONE), &checks, &mut |_| {})[0].clone();
+
+    // Nobody answers: pending, never a failure (a resolver says nothing of our records).
+    let r = run();
+    assert_eq!(r.status, CheckStatus::Pending, "{}", r.detail);
+    assert!(
+        r.detail
+            .starts_with("cannot resolve: no answer from 192.0.2.53"),
+        "{}",
+        r.detail
+    );
+
+    let zone: Zone = Arc::new(Mutex::new(vec![
+        ("example.test", RType::Mx, "10 mail.example.test"),
+        ("example.test", RType::Txt, "google-site-verification=abc"),
+    ]));
+    let asked = Arc::new(Mutex::new(Vec::new()));
+    *fakes.net.handler.lock().unwrap() = Some(Arc::new(serve(zone.clone(), asked.clone())));
+    let r = run();
+    assert_eq!(r.status, CheckStatus::Pending, "{}", r.detail);
+    assert!(r.detail.contains("1 of 2 ok"), "{}", r.detail);
+    assert!(
+        r.detail
+            .contains("TXT example.test. (v=spf1): not visible yet"),
+        "{}",
+        r.detail
+    );
+    assert_eq!(
+        *asked.lock().unwrap(),
+        [
+            "Udp 192.0.2.53:53 MX example.test.",
+            "Udp 192.0.2.53:53 TXT example.test."
+        ]
+    );
+
+    zone.lock()
+        .unwrap()
+        .push(("example.test", RType::Txt, "v=spf1 mx -all"));
+    let r = run();
+    assert_eq!(r.status, CheckStatus::Pass, "{}", r.detail);
+    assert_eq!(r.name, "DNS records at 192.0.2.53");
+
+    zone.lock().unwrap()[0].2 = "10 other.test";
+    let r = run();
+    assert_eq!(r.status, CheckStatus::Fail, "{}", r.detail);
+    assert!(
+        r.detail.contains("server has 3600 10 other.test."),
+        "{}",
+        r.detail
+    );
+}
+
+#[test]
+fn a_settling_command_check_is_retried_after_a_restart_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let (h, fakes) = host(dir.path());
+    let tries = Arc::new(Mutex::new(0));
+    let t = tries.clone();
+    fakes.exec.on(
+        "swaks",
+        Box::new(move |_, _| {
+            let mut n = t.lock().unwrap();
+            *n += 1;
+            exit(if *n >= 3 { 0 } else { 1 }, "")
+        }),
+    );
+    let checks: Vec<CheckKind> = vec![serde_json::from_value(
+        json!({"command": {"argv": ["swaks", "--server", "127.0.0.1"], "name": "smtp answers"}}),
+    )
+    .unwrap()];
+    let redactor = Redactor::default();
+    let once = run_checks(&cx(&h, &redactor, Retry::NONE), &checks, &mut |_| {});
+    assert_eq!(once[0].status, CheckStatus::Fail);
+    assert!(
+        once[0].detail.contains("exit 1, expected exit 0"),
+        "{}",
+        once[0].detail
+    );
+    let retry = Retry {
+        retries: 5,
+        delay: Duration::from_millis(1),
+    };
+    let again = run_checks(&cx(&h, &redactor, retry), &checks, &mut |_| {});
+    assert_eq!(again[0].status, CheckStatus::Pass, "{}", again[0].detail);
+    assert_eq!(*tries.lock().unwrap(), 3);
+}
