@@ -13,6 +13,16 @@ fn verbose_does_not_print_each_line_twice() {
     assert!(out.contains("file /etc/mailname: create"), "{out}");
     assert!(!err.contains("/etc/mailname: create"), "said twice: {err}");
     assert!(err.contains("INFO"), "-v adds log lines: {err}");
+    // What the progress lines leave out (unchanged steps) -v says on stderr, once.
+    let again = t.fb(&["-v", "run", "--profile", "standard", "--force"]);
+    ok(&again);
+    let (out, err) = (stdout(&again), stderr(&again));
+    assert!(!out.contains("/etc/mailname: unchanged"), "{out}");
+    assert_eq!(
+        err.matches("file /etc/mailname: unchanged").count(),
+        1,
+        "{err}"
+    );
     // The log file keeps everything.
     let log = t.read("/var/log/firstboot/8-dns_config.log");
     assert!(log.contains("/etc/mailname: create"), "{log}");

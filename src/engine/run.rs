@@ -464,7 +464,7 @@ fn apply_module(
     for (s, planned) in built.steps.iter().zip(plans) {
         let step = s.step();
         if !changed && matches!(planned.change, Change::None | Change::Skipped) {
-            tracing::info!(target: "progress", "{}: {}", planned.target, planned.summary);
+            log_step(planned);
             rep.step(planned);
             continue;
         }
@@ -475,7 +475,7 @@ fn apply_module(
                 p.redactor.mask(&e.to_string())
             )
         })?;
-        tracing::info!(target: "progress", "{}: {}", done.target, done.summary);
+        log_step(&done);
         rep.step(&done);
         if done.change.is_change() {
             changed = true;
@@ -518,5 +518,16 @@ fn drifted_files(
             tracing::warn!("could not look for hand edits: {e}");
             Vec::new()
         }
+    }
+}
+
+/// Log a step's outcome. A step that changed something is on stdout already (a progress
+/// line): its log event goes to the log files only; an unchanged step, which the progress
+/// lines leave out, is also said on stderr with `-v`.
+fn log_step(s: &Planned) {
+    if s.change == Change::None {
+        tracing::info!("{}: {}", s.target, s.summary);
+    } else {
+        tracing::info!(target: "progress", "{}: {}", s.target, s.summary);
     }
 }
