@@ -56,24 +56,31 @@ first_error() {
   { grep -A2 -m1 '^error' "$1" || tail -n2 "$1"; } | tr '\n' ' ' | cut -c1-300
 }
 
-# run_case SYSCALL N: kill, rerun and compare on one copy, roll back and compare on another.
+# run_case POINT: POINT is SYSCALL:N, or kill points joined by `+` (the first kills the
+# run; each next one kills the run after it, e.g. in its recovery). Then rerun and
+# compare on the killed tree, roll back and compare on a copy of it.
 run_case() {
-  local s=$1 n=$2 k=$W/case kr=$W/case-rb call
-  local -a problems=()
+  local point=$1 k=$W/case kr=$W/case-rb calls= p s n call
+  local -a problems=() chain
   rm -rf "$k" "$kr"
   cp -a "$W/orig" "$k"
-  if ! killed_run "$k" "$s" "$n"; then
-    report_case "$s" "$n" "(none)" "not killed: the run made fewer $s calls than the traced run"
-    return
-  fi
+  IFS=+ read -ra chain <<<"$point"
+  for p in "${chain[@]}"; do
+    s=${p%%:*} n=${p##*:}
+    if ! killed_run "$k" "$s" "$n"; then
+      report_case "$point" "${calls:-(none)}" "not killed at $p: the run made fewer $s calls than the traced run"
+      return
+    fi
+    call=$(grep -v '+++' "$W/kill.trace" | tail -n1 | sed -E "s/^[0-9]+ +//; s/ *= \?\$//; s|$k|R|g" | cut -c1-160)
+    calls+="${calls:+; then at }$call"
+    [[ $s != open* || $call == *O_CREAT* ]] ||
+      problems+=("call $n of $s does not create (runs differ from the traced one)")
+  done
   covered=$((covered + 1))
-  call=$(grep -v '+++' "$W/kill.trace" | tail -n1 | sed -E "s/^[0-9]+ +//; s/ *= \?\$//; s|$k|R|g" | cut -c1-160)
-  [[ $s != open* || $call == *O_CREAT* ]] ||
-    problems+=("call $n of $s does not create (runs differ from the traced one)")
   cp -a "$k" "$kr"
   check_rerun "$k"
   check_rollback "$kr"
-  ((${#problems[@]} == 0)) || report_case "$s" "$n" "$call" "${problems[@]}"
+  ((${#problems[@]} == 0)) || report_case "$point" "$calls" "${problems[@]}"
 }
 
 # check_rerun DIR: the next run exits 0 and leaves the uninterrupted run's tree.
@@ -129,14 +136,14 @@ check_rollback() {
 not_killed_after() {
   rm -rf "$W/case" && cp -a "$W/orig" "$W/case"
   if killed_run "$W/case" "$1" "$2"; then
-    report_case "$1" "$2" "(past the last call)" "killed: the run made more $1 calls than the traced run"
+    report_case "$1:$2" "(past the last call)" "killed: the run made more $1 calls than the traced run"
   fi
 }
 
-# report_case SYSCALL N CALL PROBLEM...: print a failing case.
+# report_case POINT CALL PROBLEM...: print a failing case.
 report_case() {
   failed=$((failed + 1))
-  echo "FAIL $1:$2 killed at $3"
-  shift 3
+  echo "FAIL $1 killed at $2"
+  shift 2
   printf '%s\n' "$@" | sed 's/^/  /'
 }

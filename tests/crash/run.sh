@@ -7,7 +7,8 @@
 # back the original tree. See docs/testing.md.
 #
 #   tests/crash/run.sh [--quick] [--only SYSCALL]...   all kill points (a sample with --quick)
-#   tests/crash/run.sh --case SYSCALL:N                one case; its trees are kept
+#   tests/crash/run.sh --double [--quick]              a second kill in the recovery
+#   tests/crash/run.sh --case SYSCALL:N[+SYSCALL:N]    one case; its trees are kept
 #
 # Prints each failing case (syscall, N, the call killed, what differed), then the count of
 # kill points covered. Exits 0 only if every case passed. FIRSTBOOT_BIN: the binary
@@ -19,16 +20,19 @@ CRASH_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 source "$CRASH_REPO/tests/crash/lib.sh"
 # shellcheck source=tests/crash/cases.sh
 source "$CRASH_REPO/tests/crash/cases.sh"
+# shellcheck source=tests/crash/double.sh
+source "$CRASH_REPO/tests/crash/double.sh"
 
 usage() {
-  sed -n '2,17s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
+  sed -n '2,18s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
   exit "${1:-0}"
 }
 
-quick=0 one_case= only=()
+quick=0 double=0 one_case= only=()
 while (($#)); do
   case "$1" in
     --quick) quick=1 ;;
+    --double) double=1 ;;
     --only) only+=("${2:?--only needs a syscall}") && shift ;;
     --case) one_case=${2:?--case needs SYSCALL:N} && shift ;;
     -h | --help) usage 0 ;;
@@ -82,18 +86,23 @@ strace -f -qq -o "$W/all.trace" -e trace="$(trace_set)" \
 
 covered=0 failed=0
 if [[ -n $one_case ]]; then
-  run_case "${one_case%%:*}" "${one_case##*:}"
+  run_case "$one_case"
   ((failed)) || echo "PASS $one_case (kill points covered: $covered)"
   echo "trees kept in $W (orig, ref, killed: case, rolled back: case-rb)"
   exit "$((failed > 0))"
 fi
 
+if ((double)); then
+  run_double
+  echo "kill points covered: $covered, failed cases: $failed"
+  exit "$((failed > 0))"
+fi
 for s in $(used_syscalls "$W/all.trace"); do
   if ((${#only[@]})) && [[ " ${only[*]} " != *" $s "* ]]; then continue; fi
   mapfile -t points < <(kill_points "$W/all.trace" "$s")
   ((quick)) && mapfile -t points < <(sample "${points[@]}")
   before=$failed
-  for n in "${points[@]}"; do run_case "$s" "$n"; done
+  for n in "${points[@]}"; do run_case "$s:$n"; done
   # Past the last call, the run must not be killed: every call of this syscall was a
   # kill point (a complete count, not a guess).
   if ((!quick)); then
