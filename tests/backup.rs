@@ -1,6 +1,7 @@
-//! `backup::restore` on its own, against a host made of fakes: what a rollback does when
-//! the file system gets in its way (no room for a temp copy beside the file, a path that
-//! cannot even be looked at) and what it reports.
+//! `backup` on its own, against a host made of fakes: backups are private, and what a
+//! rollback does when the file system gets in its way (no room for a temp copy beside
+//! the file, a path that cannot even be looked at), what it leaves alone and what it
+//! reports.
 
 use firstboot::backup::{restore, Backup, BackupManifest};
 use firstboot::host::fake::host;
@@ -190,4 +191,36 @@ fn a_file_replaced_by_a_link_to_the_same_contents_is_a_file_again() {
         std::fs::read_to_string(&hosts).unwrap(),
         "127.0.0.1\tlocalhost\n"
     );
+}
+
+#[test]
+fn backups_are_private_and_the_directories_above_them_are_not() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("etc")).unwrap();
+    std::fs::write(dir.path().join("etc/hosts"), "127.0.0.1\tlocalhost\n").unwrap();
+    // A bare tree: no /var yet.
+    let (h, _fakes) = host(dir.path());
+    recorded(&h, &["/etc/hosts"]);
+    let mode = |p: &str| {
+        std::fs::metadata(dir.path().join(p.trim_start_matches('/')))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o7777
+    };
+    assert_eq!(mode("/var"), 0o755);
+    assert_eq!(mode("/var/log"), 0o755);
+    let run = "/var/log/firstboot/backups/20260101T000000Z-1";
+    for p in [
+        "/var/log/firstboot".to_string(),
+        "/var/log/firstboot/backups".to_string(),
+        run.to_string(),
+        format!("{run}/1-test"),
+        format!("{run}/1-test/files"),
+    ] {
+        assert_eq!(mode(&p), 0o700, "{p}");
+    }
+    assert_eq!(mode(&format!("{run}/1-test/manifest.json")), 0o600);
+    assert_eq!(mode(&format!("{run}/1-test/files/0000")), 0o600);
 }
