@@ -211,4 +211,87 @@ mod tests {
         assert_eq!(judge(&us[0], &short_ttl, false).verdict, Verdict::Ok);
         assert_eq!(judge(&us[1], &answer, true).verdict, Verdict::Missing);
     }
+
+    /// A fake authoritative server holding `held`, counting the questions it gets.
+    fn server(
+        held: Vec<Record>,
+    ) -> (
+        crate::host::fake::NetHandler,
+        std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    ) {
+        use crate::dns::wire::{to_name, to_rdata, to_type};
+        use hickory_proto::op::{Message, OpCode};
+        use hickory_proto::rr::Record as Rr;
+        let asked = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let log = asked.clone();
+        let handler: crate::host::fake::NetHandler = Box::new(move |_, _, bytes: &[u8]| {
+            let q = Message::from_vec(bytes).map_err(std::io::Error::other)?;
+            let question = q.queries[0].clone();
+            log.lock().unwrap().push(format!(
+                "{} {}",
+                question.name.to_ascii(),
+                question.query_type
+            ));
+            let mut a = Message::response(q.metadata.id, OpCode::Query);
+            a.metadata.authoritative = true;
+            a.add_query(question.clone());
+            for r in &held {
+                let d = r.data().unwrap();
+                let name = to_name(&r.name).unwrap();
+                if name == question.name && to_type(r.rtype) == question.query_type {
+                    a.add_answer(Rr::from_rdata(name, r.ttl, to_rdata(d).unwrap()));
+                }
+            }
+            a.to_vec().map_err(std::io::Error::other)
+        });
+        (handler, asked)
+    }
+
+    #[test]
+    fn compare_judges_every_unit_in_order_asking_once_per_name_and_type() {
+        let dir = tempfile::tempdir().unwrap();
+        let (host, fakes) = crate::host::fake::host(dir.path());
+        let (handler, asked) = server(vec![
+            rec("example.test", RType::Mx, "10 mail.example.test"),
+            rec("example.test", RType::Txt, "v=spf1 mx -all"),
+            rec("example.test", RType::Txt, "site-verification=abc"),
+        ]);
+        *fakes.net.handler.lock().unwrap() = Some(std::sync::Arc::new(handler));
+        let wanted = [
+            rec("example.test", RType::Mx, "10 mail.example.test"),
+            rec("example.test", RType::Txt, "v=spf1 ip4:192.0.2.10 -all"),
+            rec("example.test", RType::Txt, "v=DMARC1; p=none"),
+            rec("mail.example.test", RType::A, "192.0.2.10"),
+        ];
+        let server_ip: IpAddr = "192.0.2.53".parse().unwrap();
+        let got = compare(
+            Client::new(host.net.as_ref()),
+            server_ip,
+            &units(&wanted),
+            true,
+        )
+        .unwrap();
+        let verdicts: Vec<(String, &str)> = got
+            .iter()
+            .map(|c| (c.unit.label(), c.verdict.as_str()))
+            .collect();
+        assert_eq!(
+            verdicts,
+            [
+                ("MX example.test.".to_string(), "ok"),
+                ("TXT example.test. (v=spf1)".to_string(), "different"),
+                ("TXT example.test. (v=dmarc1)".to_string(), "missing"),
+                ("A mail.example.test.".to_string(), "missing"),
+            ]
+        );
+        assert_eq!(got[1].found_text(), ["3600 \"v=spf1 mx -all\""]);
+        assert_eq!(
+            *asked.lock().unwrap(),
+            [
+                "example.test. MX",
+                "example.test. TXT",
+                "mail.example.test. A"
+            ]
+        );
+    }
 }
