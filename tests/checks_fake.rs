@@ -123,3 +123,27 @@ fn a_settling_command_check_is_retried_after_a_restart_only() {
     assert_eq!(again[0].status, CheckStatus::Pass, "{}", again[0].detail);
     assert_eq!(*tries.lock().unwrap(), 3);
 }
+
+#[test]
+fn a_wrong_record_is_not_retried_it_does_not_settle() {
+    let dir = tempfile::tempdir().unwrap();
+    let (h, fakes) = host(dir.path());
+    let zone: Zone = Arc::new(Mutex::new(vec![
+        ("example.test", RType::Mx, "10 other.test"),
+        ("example.test", RType::Txt, "v=spf1 mx -all"),
+    ]));
+    let asked = Arc::new(Mutex::new(Vec::new()));
+    *fakes.net.handler.lock().unwrap() = Some(Arc::new(serve(zone, asked.clone())));
+    let redactor = Redactor::default();
+    let retry = Retry {
+        retries: 3,
+        delay: Duration::from_millis(1),
+    };
+    let r = run_checks(&cx(&h, &redactor, retry), &records_check(), &mut |_| {});
+    assert_eq!(r[0].status, CheckStatus::Fail, "{}", r[0].detail);
+    assert_eq!(
+        asked.lock().unwrap().len(),
+        2,
+        "asked once per record set, not retried"
+    );
+}

@@ -173,4 +173,65 @@ mod tests {
         assert_eq!(problems.len(), 1, "{problems:?}");
         assert!(problems[0].contains("mode 0644"), "{problems:?}");
     }
+
+    /// A self-signed certificate for `names` valid until `secs` from now, and its key,
+    /// written to /c.pem and /k.pem (0600) under `dir`.
+    fn fixture(dir: &std::path::Path, names: &[&str], secs: i64) {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let mut p =
+            rcgen::CertificateParams::new(names.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+                .unwrap();
+        let now = crate::tls::now();
+        p.not_before = time::OffsetDateTime::from_unix_timestamp(now - 86_400).unwrap();
+        p.not_after = time::OffsetDateTime::from_unix_timestamp(now + secs).unwrap();
+        std::fs::write(dir.join("c.pem"), p.self_signed(&key).unwrap().pem()).unwrap();
+        std::fs::write(dir.join("k.pem"), key.serialize_pem()).unwrap();
+        std::fs::set_permissions(dir.join("k.pem"), std::fs::Permissions::from_mode(0o600))
+            .unwrap();
+    }
+
+    fn check(dir: &std::path::Path, names: &[&str]) -> CheckResult {
+        let c = CertificateCheck {
+            cert: "/c.pem".into(),
+            key: "/k.pem".into(),
+            names: names.iter().map(|s| s.to_string()).collect(),
+            ca_file: None,
+            warn_days: 21,
+            fail_days: 7,
+            live_only: false,
+        };
+        let redactor = crate::redact::Redactor::new(Vec::new());
+        let host = Host::new(
+            Root::new(dir),
+            Runner::new(std::time::Duration::from_secs(1), redactor),
+        );
+        run(&c, &host)
+    }
+
+    #[test]
+    fn expiry_margins_count_whole_days_left_and_are_strict() {
+        let dir = tempfile::tempdir().unwrap();
+        // 7 whole days left: not fewer than 7, so a warning, not a failure.
+        fixture(dir.path(), &["mail.example.test"], 7 * 86_400 + 3_600);
+        let r = check(dir.path(), &["mail.example.test"]);
+        assert_eq!(r.status, CheckStatus::Warn, "{}", r.detail);
+        assert!(r.detail.contains("(7 days)"), "{}", r.detail);
+        fixture(dir.path(), &["mail.example.test"], 6 * 86_400 + 3_600);
+        assert_eq!(check(dir.path(), &[]).status, CheckStatus::Fail);
+        // 21 whole days left: not fewer than 21, so no warning.
+        fixture(dir.path(), &["mail.example.test"], 21 * 86_400 + 3_600);
+        let r = check(dir.path(), &["mail.example.test"]);
+        assert_eq!(r.status, CheckStatus::Pass, "{}", r.detail);
+        assert!(
+            r.detail
+                .contains("key matches; covers mail.example.test; expires"),
+            "{}",
+            r.detail
+        );
+        fixture(dir.path(), &["mail.example.test"], 20 * 86_400 + 3_600);
+        assert_eq!(check(dir.path(), &[]).status, CheckStatus::Warn);
+        // No names asked: none claimed.
+        let r = check(dir.path(), &[]);
+        assert!(!r.detail.contains("covers"), "{}", r.detail);
+    }
 }
