@@ -93,7 +93,13 @@ fn a_rollback_restores_modes_owners_and_mtimes() {
         "monitoring",
     ]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
-    assert!(stderr(&o).contains("rolled back"), "{}", stderr(&o));
+    // Every step applied; the check failed and the module was rolled back.
+    assert!(
+        stderr(&o)
+            .contains("failed and was rolled back: check `file /etc/meta/changed.conf` failed"),
+        "{}",
+        stderr(&o)
+    );
 
     assert_eq!(t.read("/etc/meta/same.conf"), "unchanged contents\n");
     assert_eq!(t.read("/etc/meta/changed.conf"), "old contents\n");
