@@ -179,6 +179,28 @@ mod tests {
     }
 
     #[test]
+    fn units_are_the_rrsets_of_a_name_and_type() {
+        let recs = [
+            rec("mail.example.test", RType::A, "192.0.2.10"),
+            rec("www.example.test", RType::A, "192.0.2.10"),
+            rec("mail.example.test", RType::A, "192.0.2.11"),
+            rec("mail.example.test", RType::Aaaa, "2001:db8::10"),
+        ];
+        let got: Vec<(String, usize)> = units(&recs)
+            .iter()
+            .map(|u| (u.label(), u.wanted.len()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("A mail.example.test.".to_string(), 2),
+                ("A www.example.test.".to_string(), 1),
+                ("AAAA mail.example.test.".to_string(), 1),
+            ]
+        );
+    }
+
+    #[test]
     fn tagged_txt_owns_only_its_tag() {
         let recs = [
             rec("example.test", RType::Txt, "v=spf1 ip4:192.0.2.10 -all"),
