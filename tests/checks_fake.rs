@@ -147,3 +147,121 @@ fn a_wrong_record_is_not_retried_it_does_not_settle() {
         "asked once per record set, not retried"
     );
 }
+
+fn command(body: serde_json::Value) -> Vec<CheckKind> {
+    vec![serde_json::from_value(json!({ "command": body })).unwrap()]
+}
+
+#[test]
+fn command_check_output_conditions_and_a_bounded_retry() {
+    let dir = tempfile::tempdir().unwrap();
+    let (h, fakes) = host(dir.path());
+    fakes.exec.on(
+        "postconf",
+        Box::new(|_, _| exit(0, "smtpd_tls_security_level = may\n")),
+    );
+    let redactor = Redactor::default();
+    let run = |c: &[CheckKind], retry| run_checks(&cx(&h, &redactor, retry), c, &mut |_| {});
+    let contains = |t: &str| command(json!({"argv": ["postconf"], "stdout_contains": t}));
+    assert_eq!(
+        run(&contains("= may"), Retry::NONE)[0].status,
+        CheckStatus::Pass
+    );
+    let r = run(&contains("= encrypt"), Retry::NONE);
+    assert_eq!(r[0].status, CheckStatus::Fail);
+    assert!(
+        r[0].detail
+            .contains("output does not contain \"= encrypt\""),
+        "{}",
+        r[0].detail
+    );
+    let equals = |t: &str| command(json!({"argv": ["postconf"], "stdout_equals": t}));
+    let r = run(&equals("smtpd_tls_security_level = may"), Retry::NONE);
+    assert_eq!(r[0].status, CheckStatus::Pass, "{}", r[0].detail);
+    let r = run(&equals("smtpd_tls_security_level = none"), Retry::NONE);
+    assert_eq!(r[0].status, CheckStatus::Fail);
+    assert!(r[0]
+        .detail
+        .starts_with("output is \"smtpd_tls_security_level = may\""));
+
+    // A check that never passes is tried once plus the retries, no more.
+    fakes.exec.on("false", Box::new(|_, _| exit(1, "")));
+    let before = fakes.exec.calls().len();
+    let retry = Retry {
+        retries: 2,
+        delay: Duration::from_millis(1),
+    };
+    let r = run(&command(json!({"argv": ["false"]})), retry);
+    assert_eq!(r[0].status, CheckStatus::Fail);
+    assert_eq!(fakes.exec.calls().len() - before, 3);
+}
+
+#[test]
+fn file_check_defaults_to_exists_and_compares_the_mode() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let (h, _) = host(dir.path());
+    std::fs::write(dir.path().join("k"), "x").unwrap();
+    std::fs::set_permissions(dir.path().join("k"), std::fs::Permissions::from_mode(0o640)).unwrap();
+    let redactor = Redactor::default();
+    let file = |b: serde_json::Value| -> Vec<CheckKind> {
+        vec![serde_json::from_value(json!({ "file": b })).unwrap()]
+    };
+    let run = |c: &[CheckKind]| run_checks(&cx(&h, &redactor, Retry::NONE), c, &mut |_| {});
+    let r = run(&file(json!({"path": "/absent"})));
+    assert_eq!(
+        (r[0].status, r[0].detail.as_str()),
+        (CheckStatus::Fail, "does not exist")
+    );
+    assert_eq!(
+        run(&file(json!({"path": "/k", "mode": "0640"})))[0].status,
+        CheckStatus::Pass
+    );
+    let r = run(&file(json!({"path": "/k", "mode": "0600"})));
+    assert_eq!(r[0].status, CheckStatus::Fail);
+    assert_eq!(r[0].detail, "mode is 0640, expected 0600");
+}
+
+#[test]
+fn a_failing_check_is_logged_at_warn_a_passing_one_is_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let (h, _) = host(dir.path());
+    std::fs::write(dir.path().join("here"), "x").unwrap();
+    let checks: Vec<CheckKind> = ["/here", "/absent"]
+        .iter()
+        .map(|p| serde_json::from_value(json!({"file": {"path": p}})).unwrap())
+        .collect();
+    let buf = Arc::new(Mutex::new(Vec::<u8>::new()));
+    let w = buf.clone();
+    let sub = tracing_subscriber::fmt()
+        .with_ansi(false)
+        .without_time()
+        .with_writer(move || Sink(w.clone()))
+        .finish();
+    let redactor = Redactor::default();
+    tracing::subscriber::with_default(sub, || {
+        run_checks(&cx(&h, &redactor, Retry::NONE), &checks, &mut |_| {})
+    });
+    let log = String::from_utf8(buf.lock().unwrap().clone()).unwrap();
+    let line = |p: &str| {
+        log.lines()
+            .find(|l| l.contains(p))
+            .unwrap_or("")
+            .to_string()
+    };
+    assert!(line("check file /absent: FAIL").contains("WARN"), "{log}");
+    assert!(line("check file /here: PASS").contains("INFO"), "{log}");
+}
+
+/// A log writer into a shared buffer.
+struct Sink(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Sink {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(b);
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
