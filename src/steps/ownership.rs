@@ -64,6 +64,12 @@ mod tests {
         ));
         // The manifest now wants another mode: ours on disk, not an edit.
         assert!(!edited(&ours, (0o644, Some((0, 0))), (0o640, Some((0, 0)))));
+        // The manifest now wants another owner: ours on disk, not an edit.
+        assert!(!edited(
+            &ours,
+            (0o644, Some((0, 0))),
+            (0o644, Some((1000, 0)))
+        ));
         // Already what is wanted.
         assert!(!edited(&ours, (0o640, Some((0, 0))), (0o640, Some((0, 0)))));
         // Owners unknown on one side: the mode alone decides.
