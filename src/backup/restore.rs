@@ -224,6 +224,11 @@ fn restore_entry(host: &Host, m: &BackupManifest, e: &Entry) -> Result<Option<St
             if !host.is_live() {
                 return Ok(None);
             }
+            // A name that never changed (the set itself failed) is left alone: asking the
+            // kernel again could only fail the rollback for nothing.
+            if host.kernel.hostname().is_ok_and(|now| now == *old) {
+                return Ok(None);
+            }
             host.kernel
                 .set_hostname(old)
                 .map_err(|e| format!("could not be set back to {old}: {e}"))?;
