@@ -159,7 +159,7 @@ fn parse_module(raw: RawModule, diags: &mut Diagnostics) -> Option<Module> {
     } else {
         crate::yaml::parse(&raw.manifest)
     };
-    let mut manifest: Manifest = match parsed {
+    let manifest: Manifest = match parsed {
         Ok(m) => m,
         Err(e) => {
             diags.0.push(yaml_diag(&file, e));
@@ -171,12 +171,9 @@ fn parse_module(raw: RawModule, diags: &mut Diagnostics) -> Option<Module> {
     for (k, d) in &manifest.inputs {
         d.problems(&format!("inputs.{k}"), &mut problems);
     }
-    problems.extend(crate::dns::inject::records(
+    problems.extend(crate::dns::declared::problems(
         &manifest.records,
-        manifest
-            .checks
-            .iter_mut()
-            .map(|d| (d.at.clone(), &mut d.body)),
+        manifest.checks.iter().map(|d| (d.at.clone(), &d.body)),
     ));
     for (k, r) in problems {
         diags.push(&file, &k, r);

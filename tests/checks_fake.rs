@@ -6,7 +6,7 @@
 use firstboot::checks::{run_checks, CheckCx, CheckKind, CheckStatus, Retry};
 mod common;
 use common::dns_zone::{serve, Zone};
-use firstboot::dns::RType;
+use firstboot::dns::{RType, Rendered};
 use firstboot::host::fake::{exit, host};
 use firstboot::redact::Redactor;
 use serde_json::json;
@@ -14,12 +14,20 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 fn records_check() -> Vec<CheckKind> {
-    let rec = |name: &str, t: &str, v: &str| json!({"enabled": "true", "name": name, "type": t, "value": v});
-    let body = json!({"records": {"server": "192.0.2.53", "records": [
+    let rec = |name: &str, t: &str, v: &str| {
+        let r: Rendered =
+            serde_json::from_value(json!({"enabled": "true", "name": name, "type": t, "value": v}))
+                .unwrap();
+        r.typed().unwrap().unwrap()
+    };
+    let mut check: CheckKind =
+        serde_json::from_value(json!({"records": {"server": "192.0.2.53"}})).unwrap();
+    // What building the module does: the module's typed records go to the check.
+    *check.records_slot().unwrap() = vec![
         rec("example.test", "MX", "10 mail.example.test"),
         rec("example.test", "TXT", "v=spf1 mx -all"),
-    ]}});
-    vec![serde_json::from_value(body).unwrap()]
+    ];
+    vec![check]
 }
 
 fn cx<'a>(h: &'a firstboot::host::Host, r: &'a Redactor, retry: Retry) -> CheckCx<'a> {

@@ -66,4 +66,13 @@ impl CheckKind {
             CheckKind::Certificate(c) => c,
         }
     }
+
+    /// Where the module's typed records go when the module is built, for a check that
+    /// works on them (the same hook steps have: `StepKind::records_slot`).
+    pub fn records_slot(&mut self) -> Option<&mut Vec<crate::dns::typed::Typed>> {
+        match self {
+            CheckKind::Records(c) => Some(&mut c.records),
+            _ => None,
+        }
+    }
 }

@@ -5,8 +5,8 @@
 use super::{Check, CheckCx, CheckResult, CheckStatus};
 use crate::dns::check::{judge, Standing};
 use crate::dns::compare::{compare, units};
-use crate::dns::decl::{compute_all, Rendered};
 use crate::dns::query::system_server;
+use crate::dns::typed::{compute_typed, Typed};
 use crate::dns::wire::Client;
 use serde::Deserialize;
 use std::net::IpAddr;
@@ -18,9 +18,10 @@ pub struct RecordsCheck {
     /// Server to ask (empty or absent: the first nameserver of /etc/resolv.conf).
     #[serde(default)]
     pub server: String,
-    /// The module's records; filled in by the catalog from the manifest's `records:`.
-    #[serde(default)]
-    pub records: Vec<Rendered>,
+    /// The module's records whose `when` holds, typed: handed over when the module is
+    /// built (see [`super::CheckKind::records_slot`]), never written in a manifest.
+    #[serde(skip)]
+    pub records: Vec<Typed>,
 }
 
 impl Check for RecordsCheck {
@@ -44,7 +45,7 @@ impl Check for RecordsCheck {
             },
         };
         let name = format!("DNS records at {server}");
-        let records = match compute_all(&self.records, &host.root) {
+        let records = match compute_typed(&self.records, &host.root) {
             Ok(r) => r,
             Err(e) => return CheckResult::new(name, CheckStatus::Fail, e.to_string()),
         };

@@ -1,11 +1,9 @@
 //! A manifest's `records:` entries: as written ([`RecordDecl`], checked strictly when the
-//! catalog loads), with their strings rendered ([`Rendered`]), and computed into
-//! [`Record`]s against a root (values parsed, `tlsa_cert`/`dkim_key` read from files).
+//! catalog loads) and with their strings rendered ([`Rendered`]); [`super::typed`] types
+//! them and computes values from files (`tlsa_cert`, `dkim_key`) against a root.
 
 use super::name::DName;
-use super::record::{Data, Record};
-use super::DnsError;
-use crate::host::Root;
+use super::record::Data;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use std::net::IpAddr;
@@ -200,24 +198,4 @@ pub struct Rendered {
     /// DKIM key path.
     #[serde(default)]
     pub dkim_key: Option<String>,
-}
-
-impl Rendered {
-    /// The record, with computed values read from `root`; `None` when left out.
-    pub fn compute(&self, root: &Root) -> Result<Option<Record>, DnsError> {
-        let typed = self.typed().map_err(|e| DnsError::Record {
-            record: format!("{} {}", self.rtype.as_str(), self.name),
-            reason: e.to_string(),
-        })?;
-        typed.map(|t| t.compute(root)).transpose()
-    }
-}
-
-/// Compute every enabled record.
-pub fn compute_all(rendered: &[Rendered], root: &Root) -> Result<Vec<Record>, DnsError> {
-    let mut out = Vec::new();
-    for r in rendered {
-        out.extend(r.compute(root)?);
-    }
-    Ok(out)
 }

@@ -8,8 +8,8 @@
 pub mod check;
 pub mod compare;
 pub mod decl;
+pub mod declared;
 pub mod format;
-pub mod inject;
 pub mod name;
 pub mod publish;
 pub mod query;

@@ -5,6 +5,7 @@
 //! the unusable value when one does, else on the manifest's declaration.
 
 use super::module::Built;
+use crate::checks::CheckKind;
 use crate::dns::typed::Typed;
 use crate::dns::RecordDecl;
 use crate::inputs::{InputDecl, InputKind};
@@ -88,9 +89,14 @@ pub fn build(m: &Module, env: &Env) -> Result<Built, Vec<BuildError>> {
     for d in &m.manifest.checks {
         let at = format!("{}.{}", d.at, d.kind);
         let made = attempt(m, env, (d, &at, &|_, _| None), &mut errs, |c| {
-            serde_json::from_value(settled(d.rendered(c))?).map_err(|e| e.to_string())
+            serde_json::from_value::<CheckKind>(settled(d.rendered(c))?).map_err(|e| e.to_string())
         });
-        checks.extend(made.flatten());
+        if let Some(mut c) = made.flatten() {
+            if let Some(slot) = c.records_slot() {
+                *slot = records.clone();
+            }
+            checks.push(c);
+        }
     }
     match errs.is_empty() {
         true => Ok(Built {
