@@ -89,24 +89,16 @@ fn dir_modules(dir: &Path, diags: &mut Diagnostics) -> Vec<RawModule> {
     for e in rd.flatten().filter(|e| e.path().is_dir()) {
         let id = e.file_name().to_string_lossy().into_owned();
         let mpath = e.path().join("module.yaml");
-        let manifest = match std::fs::read_to_string(&mpath) {
+        let manifest = match read_text(&mpath) {
             Ok(t) => t,
-            Err(err) => {
-                diags.push(
-                    &mpath.display().to_string(),
-                    "",
-                    format!("cannot read: {err}"),
-                );
+            Err(why) => {
+                diags.push(&mpath.display().to_string(), "", why);
                 continue;
             }
         };
         let mut templates = Vec::new();
-        collect_fs(
-            &e.path().join("templates"),
-            &e.path().join("templates"),
-            &id,
-            &mut templates,
-        );
+        let tdir = e.path().join("templates");
+        collect_fs(&tdir, &tdir, &id, &mut templates, diags);
         out.push(RawModule {
             id,
             source: src.clone(),
@@ -117,25 +109,56 @@ fn dir_modules(dir: &Path, diags: &mut Diagnostics) -> Vec<RawModule> {
     out
 }
 
-fn collect_fs(dir: &Path, base: &Path, id: &str, out: &mut Vec<(String, String)>) {
+fn collect_fs(
+    dir: &Path,
+    base: &Path,
+    id: &str,
+    out: &mut Vec<(String, String)>,
+    diags: &mut Diagnostics,
+) {
     let Ok(rd) = std::fs::read_dir(dir) else {
         return;
     };
     for e in rd.flatten() {
         let p = e.path();
         if p.is_dir() {
-            collect_fs(&p, base, id, out);
-        } else if let Ok(text) = std::fs::read_to_string(&p) {
-            let rel = p.strip_prefix(base).unwrap_or(&p);
-            out.push((format!("{id}/{}", rel.display()), text));
+            collect_fs(&p, base, id, out, diags);
+            continue;
         }
+        match read_text(&p) {
+            Ok(text) => {
+                let rel = p.strip_prefix(base).unwrap_or(&p);
+                out.push((format!("{id}/{}", rel.display()), text));
+            }
+            Err(why) => diags.push(&p.display().to_string(), "", why),
+        }
+    }
+}
+
+/// Most bytes of one manifest or template read from a modules directory.
+const MAX_MODULE_FILE: u64 = 1024 * 1024;
+
+/// A manifest or template from a modules directory: a regular UTF-8 file of at most
+/// [`MAX_MODULE_FILE`] bytes (a FIFO is refused, never waited on).
+fn read_text(p: &Path) -> Result<String, String> {
+    match crate::host::open::read_regular(p, Some(MAX_MODULE_FILE), false) {
+        Ok(Some(d)) => String::from_utf8(d).map_err(|_| "cannot read: it is not UTF-8 text".into()),
+        Ok(None) => Err("cannot read: no such file".into()),
+        Err(crate::host::HostError::NotRegular { what, .. }) => {
+            Err(format!("cannot read: it is {what}, not a regular file"))
+        }
+        Err(crate::host::HostError::TooLarge { limit, .. }) => Err(format!(
+            "cannot read: it is larger than {} KiB",
+            limit / 1024
+        )),
+        Err(e) => Err(format!("cannot read: {e}")),
     }
 }
 
 fn yaml_diag(file: &str, e: crate::yaml::YamlError) -> Diagnostic {
     Diagnostic {
         file: file.to_string(),
-        key: "(file)".into(),
+        key: String::new(),
         line: e.line,
         reason: e.message,
     }

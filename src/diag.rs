@@ -18,10 +18,15 @@ pub struct Diagnostic {
 
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.line {
-            Some(l) => write!(f, "{}:{}: {}: {}", self.file, l, self.key, self.reason),
-            None => write!(f, "{}: {}: {}", self.file, self.key, self.reason),
+        write!(f, "{}", self.file)?;
+        if let Some(l) = self.line {
+            write!(f, ":{l}")?;
         }
+        // A problem of the whole file (unreadable, not YAML) has no key.
+        if !self.key.is_empty() {
+            write!(f, ": {}", self.key)?;
+        }
+        write!(f, ": {}", self.reason)
     }
 }
 
@@ -128,5 +133,22 @@ mod tests {
         d.push("c.yaml", "mail.users[1].name", "bad");
         d.locate_in("c.yaml", text);
         assert_eq!(d.0[0].line, Some(5));
+    }
+
+    #[test]
+    fn a_problem_of_the_whole_file_prints_without_an_empty_key() {
+        let d = |key: &str, line| Diagnostic {
+            file: "c.yaml".into(),
+            key: key.into(),
+            line,
+            reason: "bad".into(),
+        };
+        assert_eq!(d("", Some(3)).to_string(), "c.yaml:3: bad");
+        assert_eq!(d("", None).to_string(), "c.yaml: bad");
+        assert_eq!(
+            d("mail.mode", Some(3)).to_string(),
+            "c.yaml:3: mail.mode: bad"
+        );
+        assert_eq!(d("mail.mode", None).to_string(), "c.yaml: mail.mode: bad");
     }
 }

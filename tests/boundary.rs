@@ -232,3 +232,37 @@ fn modules_d_in_the_tree_holds_no_links_out_and_no_fifos() {
     let o = fb_bounded(&t, &["plan", "--profile", "advanced"]);
     exit2_saying(&o, "is not a regular file or a directory");
 }
+
+#[test]
+fn a_fifo_or_link_to_one_in_a_modules_dir_is_an_error_not_a_hang() {
+    // `--modules-dir` is a path on this machine the user chose (links are followed), but
+    // a FIFO there, or a link to one, is refused by name instead of blocking the read.
+    let t = Tree::new(CONFIG);
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(
+        std::path::Path::new(&fixture_modules("failing-check")),
+        dir.path(),
+    );
+    let md = dir.path().to_str().unwrap().to_string();
+    ok(&t.fb(&["--modules-dir", &md, "plan", "--profile", "advanced"]));
+
+    let fifo = dir.path().join("pipe");
+    mkfifo(&fifo);
+    std::fs::create_dir_all(dir.path().join("11-extra/templates")).unwrap();
+    symlink(&fifo, dir.path().join("11-extra/module.yaml")).unwrap();
+    let o = fb_bounded(&t, &["--modules-dir", &md, "plan", "--profile", "advanced"]);
+    exit2_saying(
+        &o,
+        "module.yaml: cannot read: it is a FIFO, not a regular file",
+    );
+
+    std::fs::remove_file(dir.path().join("11-extra/module.yaml")).unwrap();
+    std::fs::write(
+        dir.path().join("11-extra/module.yaml"),
+        "name: extra\ndescription: x\n",
+    )
+    .unwrap();
+    mkfifo(&dir.path().join("11-extra/templates/t.tera"));
+    let o = fb_bounded(&t, &["--modules-dir", &md, "plan", "--profile", "advanced"]);
+    exit2_saying(&o, "t.tera: cannot read: it is a FIFO, not a regular file");
+}

@@ -72,7 +72,7 @@ pub fn resolve(
             Err(e) => {
                 diags.0.push(crate::diag::Diagnostic {
                     file: src.config_file.into(),
-                    key: "(file)".into(),
+                    key: String::new(),
                     line: e.line,
                     reason: e.message,
                 });
