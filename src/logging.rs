@@ -2,11 +2,12 @@
 //! also goes to `/var/log/firstboot/firstboot.log` and, inside a module's span, to
 //! `/var/log/firstboot/<module>.log`, secrets masked. The files are opened through
 //! [`Root`] (never through a link, never outside the tree) before the first change; a
-//! module log that cannot be opened later degrades to stderr with a warning.
+//! module log that cannot be opened later degrades to stderr with a warning, and a log
+//! that cannot be written (a full disk) is said once on stderr, not silently dropped.
 
 use crate::host::{HostError, Root};
 use crate::redact::Redactor;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs::File;
 use std::io::Write;
 use std::sync::{Arc, Mutex};
@@ -29,6 +30,19 @@ struct Files {
     /// Module logs; `None` for one that could not be opened (already warned about).
     modules: BTreeMap<String, Option<File>>,
     redactor: Redactor,
+    /// Logs a write already failed on (warned about once).
+    failed: BTreeSet<String>,
+}
+
+/// Append `line` to the log `name`; the first failure on a log is said on stderr.
+fn append(w: &mut impl Write, name: &str, line: &str, failed: &mut BTreeSet<String>) {
+    if let Err(e) = w.write_all(line.as_bytes()) {
+        if failed.insert(name.to_string()) {
+            eprintln!(
+                "warning: cannot write {LOG_DIR}/{name}.log: {e}; its lines are lost from here on (warnings still go to stderr)"
+            );
+        }
+    }
 }
 
 type Shared = Arc<Mutex<Option<Files>>>;
@@ -98,7 +112,7 @@ impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for FileLayer {
                 .unwrap_or_default(),
             files.redactor.mask(&f.message)
         );
-        let _ = files.main.write_all(line.as_bytes());
+        append(&mut files.main, "firstboot", &line, &mut files.failed);
         if let Some(m) = module {
             let root = files.root.clone();
             let w = files.modules.entry(m.clone()).or_insert_with(|| {
@@ -107,7 +121,7 @@ impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for FileLayer {
                     .ok()
             });
             if let Some(w) = w {
-                let _ = w.write_all(line.as_bytes());
+                append(w, &m, &line, &mut files.failed);
             }
         }
     }
@@ -164,8 +178,30 @@ impl Logs {
                 main,
                 modules: opened,
                 redactor,
+                failed: BTreeSet::new(),
             });
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_write_is_said_once_per_log_and_later_lines_are_still_tried() {
+        let mut full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .expect("/dev/full");
+        let mut failed = BTreeSet::new();
+        append(&mut full, "firstboot", "a\n", &mut failed);
+        append(&mut full, "firstboot", "b\n", &mut failed);
+        assert_eq!(failed.iter().collect::<Vec<_>>(), ["firstboot"]);
+        let mut ok: Vec<u8> = Vec::new();
+        append(&mut ok, "9-mail_config", "c\n", &mut failed);
+        assert_eq!(ok, b"c\n");
+        assert_eq!(failed.len(), 1);
     }
 }
