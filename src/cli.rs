@@ -154,4 +154,54 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Add, remove, re-password or list the IMAP/POP3 mailboxes of full mode.
+    ///
+    /// Mailboxes live in Dovecot's passwd-file /etc/dovecot/users (hashes only). Those
+    /// declared in config.yaml (mail.users) are written there by `firstboot run` and are
+    /// changed in config.yaml; those made here are kept below them and a later run leaves
+    /// them alone. Every change is backed up like a module's: `firstboot rollback mail`
+    /// undoes the last one. The password is read from the terminal without echo (asked
+    /// twice) or, with --password-stdin, as one line of standard input; it is hashed here
+    /// (ARGON2ID) and never shown or logged. Removing a mailbox keeps its mail under
+    /// /var/vmail.
+    #[command(after_help = "Examples:\n  \
+    firstboot mailbox add alice                      asks for alice's password twice\n  \
+    printf '%s\\n' \"$PW\" | firstboot mailbox passwd alice --password-stdin\n  \
+    firstboot mailbox remove alice                   she can no longer log in\n  \
+    firstboot mailbox list                           every mailbox and where it is declared\n\n\
+    Exit status: 0 done; 2 bad name, unknown or duplicate mailbox, mailbox from config.yaml,\n\
+    no users file (run full mode first) or a refused password: nothing changed.")]
+    Mailbox {
+        /// What to do.
+        #[command(subcommand)]
+        action: MailboxAction,
+    },
+}
+
+/// `firstboot mailbox` actions.
+#[derive(Debug, Subcommand)]
+pub enum MailboxAction {
+    /// Make a mailbox NAME@<domain> with a new password.
+    Add {
+        /// Local part: lower-case letters, digits, '.', '_', '-'.
+        name: String,
+        /// Read the password as one line of standard input instead of the terminal.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Give a mailbox made with `mailbox add` a new password.
+    Passwd {
+        /// Mailbox name.
+        name: String,
+        /// Read the password as one line of standard input instead of the terminal.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Remove a mailbox made with `mailbox add` (its mail stays under /var/vmail).
+    Remove {
+        /// Mailbox name.
+        name: String,
+    },
+    /// List mailboxes and where each is declared (config.yaml or `mailbox add`).
+    List,
 }

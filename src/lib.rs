@@ -22,6 +22,7 @@ pub mod inputs;
 pub mod journal;
 pub mod lock;
 pub mod logging;
+pub mod mailbox;
 pub mod manifest;
 pub mod paths;
 pub mod profile;

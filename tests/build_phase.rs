@@ -28,7 +28,7 @@ fn a_bad_dkim_selector_is_an_input_error_before_ssl_and_dns_change_anything() {
 #[test]
 fn a_problem_in_the_second_list_item_points_at_its_own_line() {
     let t = Tree::new(&format!(
-        "{CONFIG}mail:\n  mode: full\n  users:\n    - name: alice\n      password_hash: \"{{X}}y\"\n    - name: \"a:b\"\n      password_hash: \"{{X}}z\"\n"
+        "{CONFIG}mail:\n  mode: full\n  users:\n    - name: alice\n      password_hash: \"{{SHA512-CRYPT}}$6$saltsalt$0123456789abcdefghij\"\n    - name: \"a:b\"\n      password_hash: \"{{SHA512-CRYPT}}$6$saltsalt$0123456789abcdefghik\"\n"
     ));
     let o = t.fb(&["plan", "--profile", "advanced"]);
     let err = stderr(&o);

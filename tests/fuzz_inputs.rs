@@ -56,6 +56,13 @@ fn samples(kind: InputKind) -> (Vec<Value>, Vec<Value>) {
             s(&["x", "default", "secret-token-1"]),
             s(&[" x", "line\nbreak", "a\u{2028}b"]),
         ),
+        InputKind::PasswordHash => (
+            s(&[
+                "{SHA512-CRYPT}$6$saltsalt$0123456789abcdefghij",
+                "{ARGON2ID}$argon2id$v=19$m=65536,t=3,p=1$c2FsdA$aGFzaGhhc2g",
+            ]),
+            s(&["x", "{PLAIN}secret-password", "{SHA512-CRYPT}$6$a:b$0123456789abcdefghij"]),
+        ),
         InputKind::List | InputKind::Map => (vec![], vec![]),
     };
     (good, bad)

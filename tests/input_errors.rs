@@ -262,10 +262,27 @@ fn ids_group_names_and_mailbox_names_are_checked() {
     assert!(!err.contains('\u{202E}'), "the raw character is not echoed");
     rejected(
         &format!(
-            "{CONFIG}mail:\n  users:\n    - {{name: ann, password_hash: x}}\n    - {{name: bob, password_hash: y}}\n    - {{name: ann, password_hash: z}}\n"
+            "{CONFIG}mail:\n  users:\n    - {{name: ann, password_hash: \"{H}\"}}\n    - {{name: bob, password_hash: \"{H}\"}}\n    - {{name: ann, password_hash: \"{H}\"}}\n"
         ),
         &["mail.users[2].name: \"ann\" is used twice (also mail.users[0])"],
     );
+}
+
+const H: &str = "{SHA512-CRYPT}$6$saltsalt$0123456789abcdefghij";
+
+#[test]
+fn a_password_hash_must_be_in_dovecot_scheme_form_and_is_never_shown() {
+    let err = rejected(
+        &format!(
+            "{CONFIG}mail:\n  users:\n    - {{name: ann, password_hash: \"{H}\"}}\n    - {{name: bob, password_hash: \"hunter2-plain\"}}\n    - {{name: cy, password_hash: \"{{MD5}}$1$hunter2$abcdefghijklmnop\"}}\n"
+        ),
+        &[
+            "mail.users[1].password_hash: the value (hidden) is not in Dovecot's scheme form",
+            "mail.users[2].password_hash: the value (hidden) uses scheme {MD5}, not one of: ARGON2ID",
+        ],
+    );
+    assert!(!err.contains("hunter2"), "{err}");
+    assert!(!err.contains("mail.users[0]"), "{err}");
 }
 
 #[test]

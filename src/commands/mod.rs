@@ -2,6 +2,7 @@
 
 pub mod dns_summary;
 pub mod list;
+pub mod mailbox;
 pub mod plan;
 pub mod records;
 pub mod rollback;
@@ -67,6 +68,7 @@ pub fn dispatch(cli: Cli, logs: &Logs) -> Result<()> {
         ),
         Command::List { json } => list::list(&cli, *json),
         Command::Status { json } => status::status(&cli, *json),
+        Command::Mailbox { action } => mailbox::mailbox(&cli, action, logs),
     }
 }
 

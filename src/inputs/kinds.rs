@@ -125,6 +125,7 @@ fn text_kind(decl: &InputDecl, s: &str) -> Result<String, String> {
         InputKind::Duration => duration_secs(s).map(|_| s.to_string()),
         InputKind::Token => text::token(s),
         InputKind::LocalPart => text::local_part(s),
+        InputKind::PasswordHash => super::pwhash::password_hash(s),
         InputKind::Account => text::account(s),
         InputKind::SpfMechanism => super::spf::mechanism(s),
         _ => Err(format!("{} is not valid here", quote(s))),

@@ -3,6 +3,7 @@
 
 pub mod kinds;
 mod nested;
+pub mod pwhash;
 pub mod resolve;
 pub mod schema;
 pub mod spf;

@@ -36,6 +36,9 @@ pub enum InputKind {
     /// A mailbox name: lower-case letters, digits, `.`, `_`, `-`.
     #[serde(rename = "local_part")]
     LocalPart,
+    /// A password hash in Dovecot's scheme form (`{ARGON2ID}$argon2id$...`); secret.
+    #[serde(rename = "password_hash")]
+    PasswordHash,
     /// A user or group name as useradd/groupadd accept it.
     Account,
     /// One SPF mechanism (RFC 7208), `all` excluded.
@@ -134,7 +137,7 @@ impl InputDecl {
 
     /// Whether values of this input are secret.
     pub fn is_secret(&self) -> bool {
-        self.secret || self.kind == InputKind::Secret
+        self.secret || matches!(self.kind, InputKind::Secret | InputKind::PasswordHash)
     }
 
     /// Schema problems of the declaration itself (enum without values, list without items...).
