@@ -61,7 +61,11 @@ fn samples(kind: InputKind) -> (Vec<Value>, Vec<Value>) {
                 "{SHA512-CRYPT}$6$saltsalt$0123456789abcdefghij",
                 "{ARGON2ID}$argon2id$v=19$m=65536,t=3,p=1$c2FsdA$aGFzaGhhc2g",
             ]),
-            s(&["x", "{PLAIN}secret-password", "{SHA512-CRYPT}$6$a:b$0123456789abcdefghij"]),
+            s(&[
+                "x",
+                "{PLAIN}secret-password",
+                "{SHA512-CRYPT}$6$a:b$0123456789abcdefghij",
+            ]),
         ),
         InputKind::List | InputKind::Map => (vec![], vec![]),
     };

@@ -50,21 +50,41 @@ fn everything(t: &Tree, outs: &[&Output]) -> String {
 #[test]
 fn add_passwd_remove_below_the_config_block() {
     let t = tree();
-    let add = with_stdin(&t, &["mailbox", "add", "bob", "--password-stdin"], &format!("{PW}\n"));
+    let add = with_stdin(
+        &t,
+        &["mailbox", "add", "bob", "--password-stdin"],
+        &format!("{PW}\n"),
+    );
     assert_eq!(add.status.code(), Some(0), "{add:?}");
     let text = t.read(USERS);
     assert!(text.starts_with(BLOCK), "{text}");
-    let bob = text.lines().find(|l| l.starts_with("bob:")).expect("bob's line");
+    let bob = text
+        .lines()
+        .find(|l| l.starts_with("bob:"))
+        .expect("bob's line");
     assert!(bob.starts_with("bob:{ARGON2ID}$argon2id$v=19$"), "{bob}");
     let list = t.fb(&["mailbox", "list"]);
     let shown = String::from_utf8_lossy(&list.stdout);
-    assert!(shown.contains("alice") && shown.contains("config.yaml"), "{shown}");
-    assert!(shown.contains("bob") && shown.contains("mailbox add"), "{shown}");
+    assert!(
+        shown.contains("alice") && shown.contains("config.yaml"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("bob") && shown.contains("mailbox add"),
+        "{shown}"
+    );
 
-    let pw = with_stdin(&t, &["mailbox", "passwd", "bob", "--password-stdin"], "another-secret\n");
+    let pw = with_stdin(
+        &t,
+        &["mailbox", "passwd", "bob", "--password-stdin"],
+        "another-secret\n",
+    );
     assert_eq!(pw.status.code(), Some(0), "{pw:?}");
     let after = t.read(USERS);
-    assert!(!after.contains(bob) && after.contains("bob:{ARGON2ID}"), "{after}");
+    assert!(
+        !after.contains(bob) && after.contains("bob:{ARGON2ID}"),
+        "{after}"
+    );
     assert!(!everything(&t, &[&add, &pw]).contains(PW));
     assert!(!everything(&t, &[&add, &pw]).contains("another-secret"));
 
@@ -80,14 +100,22 @@ fn add_passwd_remove_below_the_config_block() {
 #[test]
 fn refusals_exit_2_and_change_nothing() {
     let t = tree();
-    let ok = with_stdin(&t, &["mailbox", "add", "bob", "--password-stdin"], &format!("{PW}\n"));
+    let ok = with_stdin(
+        &t,
+        &["mailbox", "add", "bob", "--password-stdin"],
+        &format!("{PW}\n"),
+    );
     assert_eq!(ok.status.code(), Some(0), "{ok:?}");
     let before = t.snapshot(false);
     let line = format!("{PW}\n");
     for (args, input, why) in [
         (vec!["add", "bob"], line.as_str(), "already exists"),
         (vec!["add", "alice"], line.as_str(), "already exists"),
-        (vec!["passwd", "alice"], line.as_str(), "declared in config.yaml"),
+        (
+            vec!["passwd", "alice"],
+            line.as_str(),
+            "declared in config.yaml",
+        ),
         (vec!["remove", "alice"], "", "declared in config.yaml"),
         (vec!["remove", "zed"], "", "no mailbox named zed"),
         (vec!["passwd", "zed"], line.as_str(), "no mailbox named zed"),
@@ -112,7 +140,11 @@ fn refusals_exit_2_and_change_nothing() {
 #[test]
 fn without_a_users_file_says_full_mode_first() {
     let t = Tree::new(CONFIG);
-    let o = with_stdin(&t, &["mailbox", "add", "bob", "--password-stdin"], &format!("{PW}\n"));
+    let o = with_stdin(
+        &t,
+        &["mailbox", "add", "bob", "--password-stdin"],
+        &format!("{PW}\n"),
+    );
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("mail.mode full"));
     assert!(!t.exists(USERS));

@@ -50,7 +50,8 @@ pub fn mailbox(cli: &Cli, action: &MailboxAction, logs: &Logs) -> Result<()> {
     };
     edit(&mut trial, "{ARGON2ID}$x").map_err(|e| Error::Usage(e.to_string()))?;
     let new_hash = match action {
-        MailboxAction::Add { password_stdin, .. } | MailboxAction::Passwd { password_stdin, .. } => {
+        MailboxAction::Add { password_stdin, .. }
+        | MailboxAction::Passwd { password_stdin, .. } => {
             let pw = if *password_stdin {
                 password::from_stdin()
             } else {

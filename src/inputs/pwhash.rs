@@ -27,7 +27,11 @@ pub fn password_hash(s: &str) -> Result<String, String> {
     if !SCHEMES.contains(&scheme) {
         return Err(format!(
             "the value (hidden) uses scheme {{{}}}, not one of: {names}",
-            scheme.chars().filter(char::is_ascii_alphanumeric).take(20).collect::<String>()
+            scheme
+                .chars()
+                .filter(char::is_ascii_alphanumeric)
+                .take(20)
+                .collect::<String>()
         ));
     }
     if !hash.starts_with('$') || hash.len() < 20 {
@@ -35,7 +39,10 @@ pub fn password_hash(s: &str) -> Result<String, String> {
             "the value (hidden) is not a {scheme} hash (it must start with '$' and hold a salt and a digest)"
         ));
     }
-    if hash.chars().any(|c| c.is_whitespace() || c == ':' || c.is_control()) {
+    if hash
+        .chars()
+        .any(|c| c.is_whitespace() || c == ':' || c.is_control())
+    {
         return Err("the value (hidden) holds a space or ':' (a passwd-file field cannot)".into());
     }
     Ok(s.to_string())

@@ -35,8 +35,12 @@ mod tests {
         let phc = h.strip_prefix("{ARGON2ID}").unwrap();
         assert!(phc.starts_with("$argon2id$v=19$m=65536,t=3,p=1$"), "{phc}");
         let parsed = PasswordHash::new(phc).unwrap();
-        assert!(Argon2::default().verify_password(b"correct horse", &parsed).is_ok());
-        assert!(Argon2::default().verify_password(b"wrong horse", &parsed).is_err());
+        assert!(Argon2::default()
+            .verify_password(b"correct horse", &parsed)
+            .is_ok());
+        assert!(Argon2::default()
+            .verify_password(b"wrong horse", &parsed)
+            .is_err());
         assert_ne!(h, argon2id("correct horse").unwrap());
         assert!(crate::inputs::pwhash::password_hash(&h).is_ok());
     }

@@ -31,7 +31,9 @@ pub fn read_line(input: impl Read) -> Result<String, String> {
         .read_line(&mut line)
         .map_err(|e| format!("reading the password: {e}"))?;
     if line.len() > MAX_BYTES {
-        return Err(format!("the password line is longer than {MAX_BYTES} bytes"));
+        return Err(format!(
+            "the password line is longer than {MAX_BYTES} bytes"
+        ));
     }
     let pw = line.strip_suffix('\n').unwrap_or(&line);
     let pw = pw.strip_suffix('\r').unwrap_or(pw).to_string();
@@ -87,7 +89,10 @@ mod tests {
 
     #[test]
     fn one_line_without_its_end() {
-        assert_eq!(read_line(&b"s3cret pass\r\nmore\n"[..]).unwrap(), "s3cret pass");
+        assert_eq!(
+            read_line(&b"s3cret pass\r\nmore\n"[..]).unwrap(),
+            "s3cret pass"
+        );
         assert_eq!(read_line(&b"last"[..]).unwrap(), "last");
         assert!(read_line(&b"\n"[..]).is_err());
         assert!(read_line(&b""[..]).is_err());

@@ -149,7 +149,8 @@ impl UsersFile {
 mod tests {
     use super::*;
 
-    const FILE: &str = "# BEGIN firstboot mail.users\nalice:{X}a\n# END firstboot mail.users\nbob:{X}b\n";
+    const FILE: &str =
+        "# BEGIN firstboot mail.users\nalice:{X}a\n# END firstboot mail.users\nbob:{X}b\n";
 
     #[test]
     fn sources_and_round_trip() {
@@ -180,10 +181,19 @@ mod tests {
     #[test]
     fn refusals() {
         let mut f = UsersFile::parse(FILE);
-        assert_eq!(f.add("alice", "{X}z"), Err(EditError::Exists("alice".into())));
+        assert_eq!(
+            f.add("alice", "{X}z"),
+            Err(EditError::Exists("alice".into()))
+        );
         assert_eq!(f.add("bob", "{X}z"), Err(EditError::Exists("bob".into())));
-        assert_eq!(f.passwd("alice", "{X}z"), Err(EditError::FromConfig("alice".into())));
-        assert_eq!(f.remove("alice"), Err(EditError::FromConfig("alice".into())));
+        assert_eq!(
+            f.passwd("alice", "{X}z"),
+            Err(EditError::FromConfig("alice".into()))
+        );
+        assert_eq!(
+            f.remove("alice"),
+            Err(EditError::FromConfig("alice".into()))
+        );
         assert_eq!(f.remove("zed"), Err(EditError::Unknown("zed".into())));
         assert_eq!(f.render(), FILE);
     }
