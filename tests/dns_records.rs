@@ -50,7 +50,7 @@ fn value_of(recs: &[(String, String, String, String)], t: &str, name: &str) -> O
 #[test]
 fn spf_and_dmarc_from_inputs_with_both_address_families() {
     let t = Tree::new(&format!(
-        "{CONFIG}dns:\n  spf_policy: \"~all\"\n  spf_extra: [\"include:_spf.relay.test\"]\n  dmarc: {{policy: reject, pct: 50, ruf: forensic@example.test, adkim: s, aspf: s}}\n  tls_rpt: {{enabled: true}}\n  mta_sts: {{enabled: true, id: \"20240101\"}}\n"
+        "{CONFIG}dns:\n  spf_policy: \"~all\"\n  spf_extra: [\"include:_spf.relay.test\"]\n  dmarc: {{policy: reject, pct: 50, ruf: forensic@example.test, fo: d, adkim: s, aspf: s}}\n  tls_rpt: {{enabled: true}}\n  mta_sts: {{enabled: true, id: \"20240101\"}}\n"
     ));
     let recs = by_name(&records_json(&t, &["--only", "dns"]));
     assert_eq!(
@@ -64,7 +64,7 @@ fn spf_and_dmarc_from_inputs_with_both_address_families() {
     );
     assert_eq!(
         value_of(&recs, "TXT", "_dmarc.example.test.").as_deref(),
-        Some("v=DMARC1; p=reject; pct=50; rua=mailto:admin@example.test; ruf=mailto:forensic@example.test; adkim=s; aspf=s")
+        Some("v=DMARC1; p=reject; pct=50; rua=mailto:admin@example.test; ruf=mailto:forensic@example.test; fo=d; adkim=s; aspf=s")
     );
     assert_eq!(
         value_of(&recs, "TXT", "_smtp._tls.example.test.").as_deref(),
@@ -116,10 +116,15 @@ fn ipv4_only_host_and_defaults() {
     assert_eq!(
         value_of(&recs, "TXT", "_dmarc.example.test.").as_deref(),
         Some(
-            "v=DMARC1; p=quarantine; pct=100; rua=mailto:postmaster@example.test; adkim=r; aspf=r"
+            "v=DMARC1; p=quarantine; pct=100; rua=mailto:postmaster@example.test; fo=1; adkim=r; aspf=r"
         )
     );
     assert!(!recs.iter().any(|r| r.0 == "AAAA"));
+    assert_eq!(
+        value_of(&recs, "A", "example.test."),
+        None,
+        "no address for the bare domain unless dns.apex_address"
+    );
     assert_eq!(recs.iter().filter(|r| r.0 == "PTR").count(), 1);
     assert!(!recs
         .iter()
@@ -357,5 +362,39 @@ fn the_mail_module_declares_its_dkim_record_from_its_key() {
     assert!(
         zone.contains(&format!("IN TXT   \"{}\" \"{}\"", strings[0], strings[1])),
         "{zone}"
+    );
+}
+
+#[test]
+fn apex_address_publishes_the_bare_domain_once() {
+    let t = Tree::new(&format!("{CONFIG}dns:\n  apex_address: true\n"));
+    let recs = by_name(&records_json(&t, &["--only", "dns"]));
+    assert_eq!(
+        value_of(&recs, "A", "example.test.").as_deref(),
+        Some("192.0.2.10")
+    );
+    assert_eq!(
+        value_of(&recs, "AAAA", "example.test.").as_deref(),
+        Some("2001:db8::10")
+    );
+    assert_eq!(
+        value_of(&recs, "A", "mail.example.test.").as_deref(),
+        Some("192.0.2.10")
+    );
+    // A host named like its domain has those records already: not declared twice.
+    let t = Tree::new(&format!(
+        "{CONFIG}hostname: example.test\ndns:\n  apex_address: true\n"
+    ));
+    let recs = by_name(&records_json(&t, &["--only", "dns"]));
+    assert!(
+        !recs.iter().any(|r| r.1 == "mail.example.test."),
+        "{recs:?}"
+    );
+    assert_eq!(
+        recs.iter()
+            .filter(|r| r.0 == "A" && r.1 == "example.test.")
+            .count(),
+        1,
+        "{recs:?}"
     );
 }

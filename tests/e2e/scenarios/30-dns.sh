@@ -122,7 +122,7 @@ scenario_dns_publish_tsig() {
   e2e_assert_eq "10 mail.example.test." "$(e2e_dig mail @"${E2E_HOST_V4[dns]}" example.test MX)" "MX"
   e2e_assert_eq "$spf" "$(e2e_dig mail @"${E2E_HOST_V4[dns]}" example.test TXT)" "SPF of the domain"
   e2e_assert_eq "$spf" "$(e2e_dig mail @"${E2E_HOST_V4[dns]}" mail.example.test TXT)" "SPF of the HELO name"
-  e2e_assert_eq '"v=DMARC1; p=quarantine; pct=100; rua=mailto:admin@example.test; adkim=r; aspf=r"' \
+  e2e_assert_eq '"v=DMARC1; p=quarantine; pct=100; rua=mailto:admin@example.test; fo=1; adkim=r; aspf=r"' \
     "$(e2e_dig mail @"${E2E_HOST_V4[dns]}" _dmarc.example.test TXT)" "DMARC"
   e2e_assert_eq "$v4" "$(e2e_dig mail @"${E2E_HOST_V4[dns]}" mail.example.test A)" "A"
   e2e_assert_eq "$v6" "$(e2e_dig mail @"${E2E_HOST_V4[dns]}" mail.example.test AAAA)" "AAAA"

@@ -66,7 +66,7 @@ scenario_ssl_dns_acme_published() {
     "example.test. MX|10 mail.example.test."
     "example.test. TXT|$spf"
     "mail.example.test. TXT|$spf"
-    "_dmarc.example.test. TXT|\"v=DMARC1; p=quarantine; pct=100; rua=mailto:admin@example.test; adkim=r; aspf=r\""
+    "_dmarc.example.test. TXT|\"v=DMARC1; p=quarantine; pct=100; rua=mailto:admin@example.test; fo=1; adkim=r; aspf=r\""
     "_25._tcp.mail.example.test. TLSA|3 1 1 $(_ssl_dns_spki)"
   )
   for want in "${expect[@]}"; do
