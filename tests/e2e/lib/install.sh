@@ -17,8 +17,11 @@ E2E_PACKAGES=(
   dnsutils        # dig/nsupdate, for people debugging by hand
   pebble          # ACME test CA on `acme`
   postfix         # MTA on `world` (and, later, on `mail` via firstboot)
+  dovecot-core    # SASL server of world's smarthost (Postfix asks Dovecot's auth)
+  libsasl2-modules # SASL mechanisms of Postfix's smtp client (relay mode on `mail`)
   swaks           # SMTP test client
   libio-socket-inet6-perl # lets swaks speak SMTP over IPv6 (-6)
+  libnet-ssleay-perl # lets swaks speak TLS (--tls, --tls-on-connect)
   python3-dkim    # dkimverify
   python3-spf     # pyspf (spfquery)
   openssl

@@ -185,3 +185,47 @@ scenario_acme_directory_https() {
     "https://${E2E_HOST_FQDN[acme]}:15000/roots/0")
   e2e_assert_eq "$(cat "$E2E_STATE/shared/pebble-root.pem")" "$out" "served root vs exported root"
 }
+
+# world is also a smarthost: from mail, the test account authenticates over
+# TLS on 587 (STARTTLS) and 465 (implicit TLS) and relays a message (to
+# bob@example.net, delivered by world itself; world relays to any domain for
+# the authenticated). Without AUTH, relaying is refused on both ports, AUTH is
+# not offered before TLS on 587, a wrong password is refused, and port 25
+# offers no AUTH at all.
+scenario_smtp_smarthost_requires_auth() {
+  local pass token out file port tls
+  pass=$(cat "$E2E_STATE/shared/relay.secret")
+  for port in 587 465; do
+    tls=--tls
+    [[ "$port" == 465 ]] && tls=--tls-on-connect
+    token="fb-e2e-smarthost-$port-$RANDOM$RANDOM"
+    out=$(e2e_exec mail -- swaks --server mx.example.net --port "$port" "$tls" \
+      --auth PLAIN --auth-user "$E2E_RELAY_USER" --auth-password "$pass" \
+      --from "probe@example.test" --to "bob@example.net" \
+      --header "Subject: e2e $token" --body "token $token" 2>&1) ||
+      e2e_fail "swaks with AUTH on $port failed: $(tail -n 3 <<<"$out" | paste -sd ' ')"
+    e2e_assert_contains "$out" "235 2.7.0 Authentication successful" "AUTH on $port"
+    # shellcheck disable=SC2317 # called through e2e_retry
+    file_with_token() {
+      e2e_exec world -- sh -c 'grep -l -- "$1" /home/bob/Maildir/new/* 2>/dev/null' sh "$token"
+    }
+    file=$(e2e_retry 20 file_with_token) ||
+      e2e_fail "no message with $token in world:/home/bob/Maildir/new"
+
+    out=$(e2e_exec mail -- swaks --server mx.example.net --port "$port" "$tls" \
+      --from "probe@example.test" --to "someone@example.org" 2>&1) &&
+      e2e_fail "relaying without AUTH on $port was accepted: $(tail -n 3 <<<"$out" | paste -sd ' ')"
+    e2e_assert_contains "$out" "554 5.7.1" "relay without AUTH on $port"
+
+    out=$(e2e_exec mail -- swaks --server mx.example.net --port "$port" "$tls" \
+      --auth PLAIN --auth-user "$E2E_RELAY_USER" --auth-password "wrong-$pass" \
+      --from "probe@example.test" --to "bob@example.net" 2>&1) &&
+      e2e_fail "a wrong password was accepted on $port"
+    e2e_assert_contains "$out" "535 5.7.8" "wrong password on $port"
+  done
+  out=$(e2e_exec mail -- swaks --server mx.example.net --port 587 --quit-after EHLO 2>&1) || true
+  [[ "$out" != *"250-AUTH"* && "$out" != *"250 AUTH"* ]] || e2e_fail "587 offers AUTH before STARTTLS: $out"
+  out=$(e2e_exec mail -- swaks --server mx.example.net --port 25 --tls --quit-after EHLO 2>&1) || true
+  e2e_assert_contains "$out" "250 " "EHLO on 25"
+  [[ "$out" != *"AUTH"* ]] || e2e_fail "port 25 offers AUTH: $out"
+}
