@@ -55,6 +55,8 @@ pub struct Env<'a> {
     pub schema: Option<&'a InputDecl>,
     /// The tree, to check what steps read from it (`None`: not checked).
     pub root: Option<&'a crate::host::Root>,
+    /// Learns the secrets steps read from the tree (a password file), to mask them.
+    pub redactor: Option<&'a crate::redact::Redactor>,
 }
 
 /// Render and type a module's steps, checks and records; all problems are returned.
@@ -80,7 +82,12 @@ pub fn build(m: &Module, env: &Env) -> Result<Built, Vec<BuildError>> {
                     at: at.clone(),
                     reason: e.to_string(),
                 }),
-                _ => {}
+                Some(Ok(secrets)) => {
+                    if let Some(r) = env.redactor {
+                        r.add(secrets);
+                    }
+                }
+                None => {}
             }
             steps.push(s);
         }

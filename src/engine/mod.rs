@@ -93,6 +93,7 @@ impl Prepared {
                 ctx: &ctx,
                 schema: Some(&schema),
                 root: Some(&self.host.root),
+                redactor: Some(&self.redactor),
             };
             match build::build(m, &env) {
                 Ok(b) => built.push(build::BuiltModule {

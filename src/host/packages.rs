@@ -39,9 +39,10 @@ impl PackageManager {
 
 /// Debian package names (as manifests write them) that differ on the RHEL family
 /// (Fedora; RHEL, Alma and Rocky with EPEL for certbot and fail2ban). The shipped
-/// modules install certbot, cron, postfix and fail2ban: only cron is named otherwise.
-/// A name not listed is the same on both.
-pub const DNF_NAMES: [(&str, &str); 1] = [("cron", "cronie")];
+/// modules install certbot, cron, postfix, fail2ban and libsasl2-modules: cron and the
+/// SASL mechanisms (PLAIN, LOGIN) are named otherwise. A name not listed is the same on both.
+pub const DNF_NAMES: [(&str, &str); 2] =
+    [("cron", "cronie"), ("libsasl2-modules", "cyrus-sasl-plain")];
 
 /// The package's name for `pm`.
 pub fn native_name(pm: PackageManager, name: &str) -> &str {

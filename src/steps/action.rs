@@ -20,14 +20,17 @@ pub enum ActionStep {
     WriteRecords(actions::write_records::WriteRecords),
     /// A private key and a self-signed certificate, made in-process.
     SelfSignedCert(actions::self_signed_cert::SelfSignedCert),
+    /// Postfix's SASL client credentials for a smarthost, from a password file.
+    SaslPasswd(actions::sasl_passwd::SaslPasswd),
 }
 
 impl ActionStep {
     /// See [`super::StepKind::check_host_inputs`].
-    pub fn check_host_inputs(&self, root: &crate::host::Root) -> Result<(), StepError> {
+    pub fn check_host_inputs(&self, root: &crate::host::Root) -> Result<Vec<String>, StepError> {
         match self {
-            ActionStep::PublishRecords(a) => a.check_host_inputs(root),
-            _ => Ok(()),
+            ActionStep::PublishRecords(a) => a.check_host_inputs(root).map(|()| Vec::new()),
+            ActionStep::SaslPasswd(a) => a.password(root).map(|p| vec![p]),
+            _ => Ok(Vec::new()),
         }
     }
 
@@ -47,6 +50,7 @@ impl ActionStep {
             ActionStep::PublishRecords(a) => a,
             ActionStep::WriteRecords(a) => a,
             ActionStep::SelfSignedCert(a) => a,
+            ActionStep::SaslPasswd(a) => a,
         }
     }
 }

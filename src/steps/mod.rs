@@ -221,11 +221,12 @@ impl StepKind {
 
     /// Check what the step reads from the host that no earlier step makes (a TSIG
     /// secret file...), when the module is built: a bad one is then an input error
-    /// before anything changes, not a failure after earlier modules ran.
-    pub fn check_host_inputs(&self, root: &crate::host::Root) -> Result<(), StepError> {
+    /// before anything changes, not a failure after earlier modules ran. Returns the
+    /// secret values it read (a password), which the run's redactor then masks.
+    pub fn check_host_inputs(&self, root: &crate::host::Root) -> Result<Vec<String>, StepError> {
         match self {
             StepKind::Action(a) => a.check_host_inputs(root),
-            _ => Ok(()),
+            _ => Ok(Vec::new()),
         }
     }
 

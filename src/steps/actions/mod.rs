@@ -2,6 +2,7 @@
 
 pub mod dkim_key;
 pub mod publish_records;
+pub mod sasl_passwd;
 pub mod self_signed_cert;
 pub mod set_hostname;
 pub mod write_records;

@@ -14,7 +14,8 @@ _ENGINE_PRISTINE=/run/fb-e2e-engine/pristine
 _ENGINE_FILES=(/etc/hostname /etc/hosts /etc/aliases /etc/aliases.db /etc/mailname
   /etc/postfix/main.cf)
 # Created by firstboot or these scenarios, never part of the stage.
-_ENGINE_JUNK=(/etc/firstboot /var/lib/firstboot /tmp/fbmods /etc/fb-e2e-fixture.conf)
+_ENGINE_JUNK=(/etc/firstboot /var/lib/firstboot /tmp/fbmods /etc/fb-e2e-fixture.conf
+  /etc/postfix/sasl_passwd /etc/postfix/sasl_passwd.db)
 # Logs (and firstboot's backups): removed too, but kept after a failure so the
 # runner can print them (E2E_LOGS); the next scenario removes them.
 _ENGINE_LOGS=(/var/log/firstboot /var/log/mail.log)

@@ -1,0 +1,125 @@
+# shellcheck shell=bash
+# 9-mail_config in relay mode on mail: everything leaves through world's
+# smarthost (lib/world.sh), which wants SMTP AUTH over TLS. Mail submitted on
+# mail reaches bob@example.net through it on 587 (STARTTLS) and on 465
+# (implicit TLS); the password, from a file, shows up in no output, log or
+# state, and its table is private; with a wrong password the message stays
+# queued and the log says why. Uses 10-engine.sh's fresh-VM reset of mail.
+
+_RELAY_PASSWORD_FILE=/etc/firstboot/relay.password
+
+# _relay_setup PORT [PASSWORD]: mail as a fresh VM whose config sends through
+# world on PORT as the test account (with PASSWORD, else the right one), then
+# `firstboot run --only mail`, which must succeed.
+_relay_setup() {
+  local port=$1 pass=${2:-}
+  _engine_begin
+  [[ -n "$pass" ]] || pass=$(cat "$E2E_STATE/shared/relay.secret")
+  printf '%s\n' "$pass" | e2e_put mail "$_RELAY_PASSWORD_FILE" 0600
+  e2e_mail_config "mail:" "  maillog_file: /var/log/mail.log" "  mode: relay" \
+    "  relay: {host: mx.example.net, port: $port, username: $E2E_RELAY_USER, password_file: $_RELAY_PASSWORD_FILE}"
+  _engine_fb firstboot run --profile standard --only mail
+  ((rc == 0)) || e2e_fail "firstboot run (relay to $port) exited $rc: $(tail -n 5 <<<"$out" | paste -sd ' ')"
+  printf '%s\n' "$out"
+  [[ "$out" != *"$pass"* ]] || e2e_fail "the relay password is in firstboot's output"
+  e2e_retry 10 e2e_exec mail -- bash -c 'exec 3<>/dev/tcp/127.0.0.1/25' ||
+    e2e_fail "postfix in mail does not listen on 127.0.0.1:25"
+}
+
+# _relay_submit TOKEN: swaks on mail hands a message for bob@example.net to
+# mail's own Postfix (which only listens on loopback in relay mode).
+_relay_submit() {
+  local token=$1 sent
+  sent=$(e2e_exec mail -- swaks --server 127.0.0.1 --helo mail.example.test \
+    --from "alice@example.test" --to "bob@example.net" \
+    --header "Subject: relay $token" --body "token $token" 2>&1) ||
+    e2e_fail "swaks to mail's postfix failed: $(tail -n 3 <<<"$sent" | paste -sd ' ')"
+}
+
+# _relay_delivered TOKEN: the file in bob's Maildir on world holding TOKEN.
+_relay_delivered() {
+  local token=$1
+  # shellcheck disable=SC2317 # called through e2e_retry
+  with_token() {
+    e2e_exec world -- sh -c 'grep -l -- "$1" /home/bob/Maildir/new/* 2>/dev/null' sh "$token"
+  }
+  e2e_retry 30 with_token || e2e_fail "no message with $token in world:/home/bob/Maildir/new"
+}
+
+# _relay_through PORT SERVICE: a message goes through world on PORT, where
+# world's smtpd SERVICE (submission or smtps) took it after AUTH as the test
+# account; the table and its map are private and the password is nowhere in
+# firstboot's logs and state.
+_relay_through() {
+  local port=$1 service=$2 token pass file log
+  pass=$(cat "$E2E_STATE/shared/relay.secret")
+  _relay_setup "$port"
+  e2e_assert_eq "600 root:root 600 root:root" \
+    "$(e2e_exec mail -- stat -c '%a %U:%G' /etc/postfix/sasl_passwd /etc/postfix/sasl_passwd.db | paste -sd ' ')" \
+    "modes of sasl_passwd and sasl_passwd.db"
+  e2e_assert_eq "$E2E_RELAY_USER:$pass" \
+    "$(e2e_exec mail -- postmap -q "[mx.example.net]:$port" hash:/etc/postfix/sasl_passwd)" \
+    "postmap -q of the smarthost in sasl_passwd.db"
+  ! e2e_exec mail -- grep -rqF -- "$pass" /var/log/firstboot /var/lib/firstboot ||
+    e2e_fail "the relay password is in firstboot's logs, backups or state"
+
+  token="fb-e2e-relay-$port-$RANDOM$RANDOM"
+  _relay_submit "$token"
+  file=$(_relay_delivered "$token")
+  e2e_assert_contains "$(e2e_exec world -- cat "$file")" "Subject: relay $token" "delivered message"
+  log=$(e2e_exec world -- cat /var/log/mail.log)
+  e2e_assert_contains "$log" "postfix/$service/smtpd" "world's mail.log"
+  grep -q "postfix/$service/smtpd.*client=mail.example.test\[[^]]*\], sasl_method=PLAIN, sasl_username=$E2E_RELAY_USER" <<<"$log" ||
+    e2e_fail "world's $service did not take the message after AUTH as $E2E_RELAY_USER: $(grep "$service" <<<"$log" | tail -n 5)"
+  log=$(e2e_exec mail -- cat /var/log/mail.log)
+  grep -q "relay=mx.example.net\[${E2E_HOST_V4[world]}\]:$port.*status=sent" <<<"$log" ||
+    grep -q "relay=mx.example.net\[${E2E_HOST_V6[world]}\]:$port.*status=sent" <<<"$log" ||
+    e2e_fail "mail's log has no delivery through mx.example.net:$port: $(tail -n 5 <<<"$log")"
+  [[ "$log" != *"$pass"* ]] || e2e_fail "the relay password is in mail's mail.log"
+}
+
+scenario_mail_relay_submission_587() {
+  _relay_through 587 submission
+}
+
+scenario_mail_relay_smtps_465() {
+  _relay_through 465 smtps
+  e2e_assert_contains "$(e2e_exec mail -- postconf -h smtp_tls_wrappermode)" "yes" "smtp_tls_wrappermode"
+}
+
+# A wrong password: the smarthost refuses AUTH, the message stays in mail's
+# queue (deferred, not bounced), and mail.log says why.
+scenario_mail_relay_wrong_password_queued() {
+  local token queue log
+  _relay_setup 587 "wrong-$RANDOM$RANDOM"
+  token="fb-e2e-relay-wrong-$RANDOM$RANDOM"
+  _relay_submit "$token"
+  # shellcheck disable=SC2317 # called through e2e_retry
+  refused() { e2e_exec mail -- grep -q "SASL authentication failed" /var/log/mail.log; }
+  e2e_retry 30 refused || e2e_fail "no 'SASL authentication failed' in mail's mail.log: $(e2e_exec mail -- tail -n 5 /var/log/mail.log)"
+  log=$(e2e_exec mail -- cat /var/log/mail.log)
+  grep -q "SASL authentication failed; server mx.example.net\[.*\] said: 535 5.7.8" <<<"$log" ||
+    e2e_fail "the log line does not say what the smarthost answered: $(grep 'SASL' <<<"$log" | tail -n 2)"
+  # Deferred once every address of the smarthost (IPv4, IPv6) refused.
+  # shellcheck disable=SC2317 # called through e2e_retry
+  deferred() { e2e_exec mail -- postqueue -p | grep -q "SASL authentication failed"; }
+  e2e_retry 30 deferred || e2e_fail "the message is not deferred for the failed AUTH: $(e2e_exec mail -- postqueue -p)"
+  queue=$(e2e_exec mail -- postqueue -p)
+  e2e_assert_contains "$queue" "bob@example.net" "mail's queue"
+  ! e2e_exec world -- grep -rqF -- "$token" /home/bob/Maildir/new || e2e_fail "the message was delivered"
+  e2e_exec mail -- postsuper -d ALL >/dev/null 2>&1
+}
+
+# The smarthost's refusal of the unauthenticated, seen from mail: relaying to
+# another domain without AUTH gets 554 5.7.1 on 587 and on 465.
+scenario_mail_relay_without_auth_refused() {
+  local out
+  out=$(e2e_exec mail -- swaks --server mx.example.net --port 587 --tls \
+    --from "alice@example.test" --to "someone@example.org" 2>&1) &&
+    e2e_fail "world relayed for mail without AUTH on 587"
+  e2e_assert_contains "$out" "554 5.7.1" "relay without AUTH on 587"
+  out=$(e2e_exec mail -- swaks --server mx.example.net --port 465 --tls-on-connect \
+    --from "alice@example.test" --to "someone@example.org" 2>&1) &&
+    e2e_fail "world relayed for mail without AUTH on 465"
+  e2e_assert_contains "$out" "554 5.7.1" "relay without AUTH on 465"
+}
