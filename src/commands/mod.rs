@@ -5,6 +5,7 @@ pub mod list;
 pub mod mailbox;
 pub mod plan;
 pub mod records;
+pub mod relay_spf;
 pub mod rollback;
 pub mod run;
 pub mod status;

@@ -17,6 +17,9 @@ pub fn plan(cli: &Cli, sel: &Selection, force: bool, json: bool) -> Result<()> {
         );
     }
     let p = prepare(&super::options(cli, Some(sel)), state.profile.as_deref())?;
+    if let Some(w) = super::relay_spf::warning(&p.inputs.values) {
+        eprintln!("warning: {w}");
+    }
     let mut report = plan::plan(&p, &state, force, false);
     if let Some(f) = &interrupted {
         let touched = crate::backup::load(&state_root, &f.run_id, &f.module)?
