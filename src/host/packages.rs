@@ -38,11 +38,41 @@ impl PackageManager {
 }
 
 /// Debian package names (as manifests write them) that differ on the RHEL family
-/// (Fedora; RHEL, Alma and Rocky with EPEL for certbot and fail2ban). The shipped
-/// modules install certbot, cron, postfix, fail2ban and libsasl2-modules: cron and the
-/// SASL mechanisms (PLAIN, LOGIN) are named otherwise. A name not listed is the same on both.
-pub const DNF_NAMES: [(&str, &str); 2] =
-    [("cron", "cronie"), ("libsasl2-modules", "cyrus-sasl-plain")];
+/// (Fedora; RHEL, Alma and Rocky with EPEL, see [`EPEL`]). Several Debian packages can be
+/// one RHEL package (Dovecot's protocols); an install asks for it once. A name not listed
+/// is the same on both.
+pub const DNF_NAMES: [(&str, &str); 7] = [
+    ("cron", "cronie"),
+    ("libsasl2-modules", "cyrus-sasl-plain"),
+    ("postfix-policyd-spf-python", "pypolicyd-spf"),
+    ("dovecot-core", "dovecot"),
+    ("dovecot-imapd", "dovecot"),
+    ("dovecot-pop3d", "dovecot"),
+    ("dovecot-lmtpd", "dovecot"),
+];
+
+/// RHEL-family packages that RHEL, Alma and Rocky ship only in EPEL (Fedora has them in
+/// its own repositories): installing one first installs `epel-release` when missing.
+pub const EPEL: [&str; 6] = [
+    "certbot",
+    "fail2ban",
+    "opendkim",
+    "opendkim-tools",
+    "opendmarc",
+    "pypolicyd-spf",
+];
+
+/// The RHEL-family names of `names`, each once, in order.
+pub fn dnf_names(names: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for n in names {
+        let native = native_name(PackageManager::Dnf, n).to_string();
+        if !out.contains(&native) {
+            out.push(native);
+        }
+    }
+    out
+}
 
 /// The package's name for `pm`.
 pub fn native_name(pm: PackageManager, name: &str) -> &str {
@@ -60,6 +90,8 @@ pub struct SystemPackages {
     runner: Runner,
     manager: OnceLock<Option<PackageManager>>,
     updated: AtomicBool,
+    /// Whether EPEL was looked for (dnf), so a run asks at most once.
+    epel_checked: AtomicBool,
 }
 
 impl SystemPackages {
@@ -69,6 +101,7 @@ impl SystemPackages {
             runner,
             manager: OnceLock::new(),
             updated: AtomicBool::new(false),
+            epel_checked: AtomicBool::new(false),
         }
     }
 
@@ -83,6 +116,34 @@ impl SystemPackages {
         self.manager
             .get_or_init(|| PackageManager::detect().ok())
             .ok_or(HostError::NoPackageManager)
+    }
+}
+
+impl SystemPackages {
+    /// EPEL enabled when a package needs it: `epel-release` installed if missing (Alma,
+    /// Rocky and CentOS Stream carry it in their own repositories). Where it cannot be
+    /// installed (Fedora needs none; RHEL takes it from a URL) the install goes on and a
+    /// missing package then fails with dnf's own message, after a warning saying why.
+    fn ensure_epel(&self) -> Result<(), HostError> {
+        if self.epel_checked.swap(true, Ordering::SeqCst) {
+            return Ok(());
+        }
+        if self
+            .runner
+            .run(&argv(&["rpm", "-q", "epel-release"]), None, &[])?
+            .success()
+        {
+            return Ok(());
+        }
+        let out = self
+            .runner
+            .run(&argv(&["dnf", "install", "-y", "epel-release"]), None, &[])?;
+        if !out.success() {
+            tracing::warn!(
+                "EPEL could not be enabled (dnf install epel-release failed); on RHEL enable it by hand (the epel-release RPM from dl.fedoraproject.org) if packages are missing"
+            );
+        }
+        Ok(())
     }
 }
 
@@ -136,8 +197,12 @@ impl Packages for SystemPackages {
                 self.runner.run_ok(&cmd, None, &APT_ENV).map(|_| ())
             }
             PackageManager::Dnf => {
+                let names = dnf_names(names);
+                if names.iter().any(|n| EPEL.contains(&n.as_str())) {
+                    self.ensure_epel()?;
+                }
                 let mut cmd = argv(&["dnf", "install", "-y"]);
-                cmd.extend(names.iter().map(|n| native_name(pm, n).to_string()));
+                cmd.extend(names);
                 self.runner.run_ok(&cmd, None, &[]).map(|_| ())
             }
         }
@@ -214,9 +279,46 @@ mod tests {
             [
                 "rpm -q cronie",
                 "rpm -q postfix",
+                "rpm -q epel-release",
+                "dnf install -y epel-release",
                 "dnf install -y certbot cronie"
             ]
         );
         assert_eq!(native_name(PackageManager::Apt, "cron"), "cron");
+    }
+
+    #[test]
+    fn dnf_enables_epel_once_and_asks_for_dovecot_once() {
+        let (p, exec) = packages(PackageManager::Dnf);
+        let names = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        p.install(
+            &names(&["dovecot-core", "dovecot-imapd", "dovecot-lmtpd", "postfix"]),
+            &[],
+        )
+        .unwrap();
+        p.install(&names(&["opendkim", "postfix-policyd-spf-python"]), &[])
+            .unwrap();
+        p.install(&names(&["fail2ban"]), &[]).unwrap();
+        assert_eq!(
+            exec.calls(),
+            [
+                "dnf install -y dovecot postfix",
+                "rpm -q epel-release",
+                "dnf install -y epel-release",
+                "dnf install -y opendkim pypolicyd-spf",
+                "dnf install -y fail2ban",
+            ]
+        );
+    }
+
+    #[test]
+    fn epel_already_there_is_not_installed_again() {
+        let (p, exec) = packages(PackageManager::Dnf);
+        exec.on("rpm", Box::new(|_, _| exit(0, "")));
+        p.install(&["certbot".into()], &[]).unwrap();
+        assert_eq!(
+            exec.calls(),
+            ["rpm -q epel-release", "dnf install -y certbot"]
+        );
     }
 }
