@@ -8,8 +8,8 @@ use std::collections::HashMap;
 use std::mem::MaybeUninit;
 use unsafe_libyaml as unsafe_sys;
 
-/// Largest document parsed (1 MiB).
-pub const MAX_BYTES: usize = 1 << 20;
+/// Largest document parsed (16 MiB, the config file's own limit).
+pub const MAX_BYTES: usize = 16 << 20;
 /// Deepest nesting of maps and lists accepted.
 pub const MAX_DEPTH: usize = 64;
 
@@ -188,7 +188,7 @@ fn shape(text: &str) -> Result<(), YamlError> {
     if text.len() > MAX_BYTES {
         return Err(YamlError {
             line: None,
-            message: format!("the document is larger than {} KiB", MAX_BYTES / 1024),
+            message: format!("the document is larger than {} MiB", MAX_BYTES >> 20),
         });
     }
     let Some(mut events) = Events::new(text.as_bytes()) else {
@@ -328,7 +328,7 @@ mod tests {
         assert!(parse::<Value>(&big)
             .unwrap_err()
             .message
-            .contains("larger than 1024 KiB"));
+            .contains("larger than 16 MiB"));
     }
 
     #[test]

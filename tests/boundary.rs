@@ -105,7 +105,7 @@ fn device_and_oversized_configs_are_refused() {
     );
     exit2_saying(&o, "it is a character device");
     let big = t.path("/big.yaml");
-    std::fs::write(&big, format!("{CONFIG}#{}\n", "x".repeat(1 << 20))).unwrap();
+    std::fs::write(&big, format!("{CONFIG}#{}\n", "x".repeat(16 << 20))).unwrap();
     let o = fb_bounded(
         &t,
         &[
@@ -116,7 +116,7 @@ fn device_and_oversized_configs_are_refused() {
             big.to_str().unwrap(),
         ],
     );
-    exit2_saying(&o, "it is larger than 1024 KiB");
+    exit2_saying(&o, "it is larger than 16 MiB");
     // An explicit --config on this machine is the user's choice and keeps working.
     let mine = t.path("/mine.yaml");
     std::fs::write(&mine, CONFIG).unwrap();

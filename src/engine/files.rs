@@ -42,7 +42,7 @@ pub fn read_config(root: &Root, given: Option<&Path>) -> Result<(String, Option<
             "it is {what}; the config must be a regular file"
         ))),
         Err(HostError::TooLarge { limit, .. }) => {
-            Err(cannot(format!("it is larger than {} KiB", limit / 1024)))
+            Err(cannot(format!("it is larger than {} MiB", limit >> 20)))
         }
         Err(HostError::Io { source, .. }) => Err(cannot(source.to_string())),
         Err(e) => Err(cannot(e.to_string())),

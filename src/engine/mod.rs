@@ -21,8 +21,9 @@ use std::time::Duration;
 
 /// Default config file, inside the root.
 pub const DEFAULT_CONFIG: &str = "/etc/firstboot/config.yaml";
-/// Largest config file read (1 MiB).
-pub const MAX_CONFIG: u64 = 1024 * 1024;
+/// Largest config file read (16 MiB: room for 10,000 mailboxes with Argon2 hashes, about
+/// 1.5 MB, many times over; a bound so `/dev/zero` or a runaway file is refused).
+pub const MAX_CONFIG: u64 = 16 * 1024 * 1024;
 /// Extra modules directory, inside the root.
 pub const MODULES_D: &str = "/etc/firstboot/modules.d";
 
