@@ -69,7 +69,10 @@ fn integers_keep_to_their_bounds_inclusive() {
         refused(&free, json!("7")),
         "expected an integer, got a string"
     );
-    assert_eq!(refused(&free, json!(1.5)), "expected an integer, got a number");
+    assert_eq!(
+        refused(&free, json!(1.5)),
+        "expected an integer, got a number"
+    );
 }
 
 #[test]
@@ -124,7 +127,10 @@ fn strings_refuse_surrounding_blanks_and_secrets_stay_hidden() {
     let r = refused(&secret, json!("hunter2 "));
     assert_eq!(r, "the value (hidden) has leading or trailing whitespace");
     let r = refused(&secret, json!("hun\nter2"));
-    assert!(r.starts_with("the value (hidden) contains a control"), "{r}");
+    assert!(
+        r.starts_with("the value (hidden) contains a control"),
+        "{r}"
+    );
     let flagged = decl(json!({"type": "string", "secret": true}));
     let r = refused(&flagged, json!("pass\u{200B}word"));
     assert!(!r.contains("pass"), "{r}");
@@ -146,16 +152,25 @@ fn dns_names_keep_to_the_63_and_253_character_limits() {
     assert_eq!(ok(&d, json!(format!("{n253}."))), json!(n253));
     let n254 = format!("{l63}.{l63}.{l63}.{}", "b".repeat(62));
     let r = refused(&d, json!(n254));
-    assert!(r.ends_with("is not a valid domain name: longer than 253 characters"), "{r}");
+    assert!(
+        r.ends_with("is not a valid domain name: longer than 253 characters"),
+        "{r}"
+    );
 }
 
 #[test]
 fn dns_names_need_two_nonempty_ldh_labels() {
     let h = kind("hostname");
-    assert_eq!(ok(&h, json!("Mail.Example.TEST.")), json!("mail.example.test"));
+    assert_eq!(
+        ok(&h, json!("Mail.Example.TEST.")),
+        json!("mail.example.test")
+    );
     assert_eq!(ok(&h, json!("a-b.x1.test")), json!("a-b.x1.test"));
     let cases = [
-        ("localhost", "it needs at least two labels, like example.org"),
+        (
+            "localhost",
+            "it needs at least two labels, like example.org",
+        ),
         ("a..test", "each label must be 1-63 characters"),
         (".a.test", "each label must be 1-63 characters"),
         ("a.test..", "each label must be 1-63 characters"),
@@ -176,9 +191,15 @@ fn dns_names_need_two_nonempty_ldh_labels() {
 #[test]
 fn email_addresses() {
     let e = kind("email");
-    assert_eq!(ok(&e, json!("A.b+c@Example.TEST")), json!("A.b+c@example.test"));
+    assert_eq!(
+        ok(&e, json!("A.b+c@Example.TEST")),
+        json!("A.b+c@example.test")
+    );
     let l64 = "a".repeat(64);
-    assert_eq!(ok(&e, json!(format!("{l64}@x.test"))), json!(format!("{l64}@x.test")));
+    assert_eq!(
+        ok(&e, json!(format!("{l64}@x.test"))),
+        json!(format!("{l64}@x.test"))
+    );
     for bad in [
         format!("a{l64}@x.test"),
         "@x.test".into(),
@@ -227,7 +248,10 @@ fn enums_paths_and_urls() {
 
     let p = kind("path");
     assert_eq!(ok(&p, json!("/etc/ssl/x.pem")), json!("/etc/ssl/x.pem"));
-    assert_eq!(refused(&p, json!("etc/x")), "\"etc/x\" is not an absolute path");
+    assert_eq!(
+        refused(&p, json!("etc/x")),
+        "\"etc/x\" is not an absolute path"
+    );
     assert_eq!(refused(&p, json!("/a b")), "\"/a b\" contains whitespace");
 
     let u = kind("url");
@@ -238,7 +262,13 @@ fn enums_paths_and_urls() {
         refused(&u, json!("ftp://x.test")),
         "\"ftp://x.test\" is not an http(s) URL"
     );
-    for bad in ["https://", "http://", "https://a b", "https://a\"b", "https://a'b"] {
+    for bad in [
+        "https://",
+        "http://",
+        "https://a b",
+        "https://a\"b",
+        "https://a'b",
+    ] {
         assert_eq!(
             refused(&u, json!(bad)),
             format!("{bad:?} is not a valid URL")
@@ -262,7 +292,17 @@ fn each_duration_unit() {
         assert_eq!(duration_secs(s), Ok(secs), "{s}");
     }
     let msg = |s: &str| format!("{s:?} is not a duration (examples: 90s, 20m, 1h30m, 1d, 2w)");
-    for bad in ["", "m", "1h30", "1x", "-1s", "1.5h", "99999999999999999999w", "40000000000000w", "18446744073709551615s1s"] {
+    for bad in [
+        "",
+        "m",
+        "1h30",
+        "1x",
+        "-1s",
+        "1.5h",
+        "99999999999999999999w",
+        "40000000000000w",
+        "18446744073709551615s1s",
+    ] {
         assert_eq!(duration_secs(bad), Err(msg(bad)), "{bad}");
     }
     // A duration input keeps the text the user wrote.
