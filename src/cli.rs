@@ -14,7 +14,8 @@ use std::path::PathBuf;
 /// on the same tree (nothing changed; try again when it has finished).
 ///
 /// --profile: run, plan, validate and records all need a profile; without --profile they
-/// use the profile of the last run on this tree, and refuse when there was none.
+/// use `profile:` from the config file, else the profile of the last run on this tree,
+/// and refuse when there is none.
 #[derive(Debug, Parser)]
 #[command(
     name = "firstboot",
@@ -53,7 +54,7 @@ pub struct Cli {
 #[derive(Debug, Clone, Args)]
 pub struct Selection {
     /// Profile: standard (ssl, dns, mail in local mode) or advanced (all four, full mail)
-    /// [default: the last run's profile; required when nothing ran yet].
+    /// [default: `profile:` in the config, else the last run's; required when neither].
     #[arg(long, value_name = "NAME")]
     pub profile: Option<String>,
     /// Config file [default: /etc/firstboot/config.yaml inside --root].

@@ -42,7 +42,7 @@ fn the_help_documents_exit_3_and_the_profile_rule() {
     let t = Tree::new(CONFIG);
     let h = stdout(&t.fb(&["--help"]));
     assert!(h.contains("3 another firstboot is running"), "{h}");
-    assert!(h.contains("use the profile of the last run"), "{h}");
+    assert!(h.contains("use `profile:` from the config file, else the profile of the last run"), "{h}");
 }
 
 #[test]
@@ -70,4 +70,46 @@ fn two_runs_started_together_on_a_fresh_root_meet_at_the_lock() {
             }
         }
     }
+}
+
+#[test]
+fn the_profile_comes_from_the_config_when_not_given() {
+    // A fresh tree with no run yet: no profile anywhere is exit 2 naming both ways.
+    let t = Tree::new(CONFIG);
+    let o = t.fb(&["plan"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("use --profile NAME or `profile: NAME`"),
+        "{}",
+        stderr(&o)
+    );
+
+    // `profile: standard` in the config: plan and run need no flag.
+    let t = Tree::new(&format!("profile: standard\n{CONFIG}"));
+    let o = t.fb(&["plan"]);
+    ok(&o);
+    assert!(stdout(&o).starts_with("profile standard"), "{}", stdout(&o));
+    ok(&t.fb(&["run", "-q"]));
+    assert!(t.exists("/etc/postfix/main.cf"));
+    // --profile still wins.
+    let o = t.fb(&["plan", "--profile", "advanced"]);
+    ok(&o);
+    assert!(stdout(&o).starts_with("profile advanced"), "{}", stdout(&o));
+
+    // A name that is no profile is an input error with file, line and key, even when
+    // --profile is given, and nothing is written.
+    let t = Tree::new(&format!("{CONFIG}profile: advancd\n"));
+    for args in [&["plan"][..], &["run", "--profile", "standard"][..]] {
+        let o = t.fb(args);
+        assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+        assert!(
+            stderr(&o).contains(
+                "config.yaml:5: profile: unknown profile `advancd` (known: advanced, standard)"
+            ),
+            "{}",
+            stderr(&o)
+        );
+    }
+    assert!(!t.exists("/var/lib/firstboot/state.json"));
+    assert!(!t.exists("/var/log/firstboot"));
 }

@@ -49,6 +49,36 @@ pub fn read_config(root: &Root, given: Option<&Path>) -> Result<(String, Option<
     }
 }
 
+/// The profile the config file names (`profile: advanced`), checked by `known`; `None`
+/// when it names none. A YAML error or a bad name is an input error naming file, line
+/// and key (the rest of the file is checked once the profile is known).
+pub fn config_profile(
+    file: &str,
+    text: &str,
+    known: impl Fn(&str) -> std::result::Result<(), String>,
+) -> Result<Option<String>> {
+    let fail = |line, key: &str, reason: String| {
+        let mut d = crate::diag::Diagnostics::default();
+        d.0.push(crate::diag::Diagnostic {
+            file: file.to_string(),
+            key: key.to_string(),
+            line,
+            reason,
+        });
+        d.locate_in(file, text);
+        Error::Input(d)
+    };
+    let v: serde_json::Value = crate::yaml::parse(text).map_err(|e| fail(e.line, "", e.message))?;
+    match v.get("profile") {
+        None | Some(serde_json::Value::Null) => Ok(None),
+        Some(serde_json::Value::String(p)) => match known(p) {
+            Ok(()) => Ok(Some(p.clone())),
+            Err(why) => Err(fail(None, "profile", why)),
+        },
+        Some(_) => Err(fail(None, "profile", "must be a profile name".into())),
+    }
+}
+
 /// The modules.d directory to load, if there is one. Under an offline root it resolves
 /// inside the tree, and a link below it is refused (the catalog reads those files
 /// directly); anywhere, something other than a directory or a regular file (a FIFO would

@@ -184,23 +184,38 @@ pub fn prepare(opts: &Options, fallback_profile: Option<&str>) -> Result<Prepare
     }
     dirs.extend(opts.modules_dirs.iter().cloned());
     let catalog = Catalog::load(&dirs)?;
+    let (config_file, config_text) = files::read_config(&root, opts.config.as_deref())?;
+    let known = || {
+        let k: Vec<&str> = catalog.profiles.keys().map(String::as_str).collect();
+        k.join(", ")
+    };
+    // Checked even under --profile (a wrong name there is a mistake worth hearing of);
+    // a config that never says "profile" is not parsed twice.
+    let in_config = match config_text.as_deref() {
+        Some(text) if text.contains("profile") => files::config_profile(&config_file, text, |p| {
+            catalog
+                .profiles
+                .contains_key(p)
+                .then_some(())
+                .ok_or_else(|| format!("unknown profile `{p}` (known: {})", known()))
+        })?,
+        _ => None,
+    };
     let profile = opts
         .profile
         .clone()
+        .or(in_config)
         .or_else(|| fallback_profile.map(str::to_string))
         .ok_or_else(|| {
-            Error::Usage(
-                "no profile given and none ran on this tree yet: use --profile standard or --profile advanced"
-                    .into(),
-            )
+            Error::Usage(format!(
+                "no profile given and none ran on this tree yet: use --profile NAME or `profile: NAME` in {config_file} (known: {})",
+                known()
+            ))
         })?;
-    let prof = catalog.profiles.get(&profile).ok_or_else(|| {
-        let known: Vec<&str> = catalog.profiles.keys().map(String::as_str).collect();
-        Error::Usage(format!(
-            "unknown profile `{profile}` (known: {})",
-            known.join(", ")
-        ))
-    })?;
+    let prof = catalog
+        .profiles
+        .get(&profile)
+        .ok_or_else(|| Error::Usage(format!("unknown profile `{profile}` (known: {})", known())))?;
     let mut selected: Vec<Module> = catalog
         .modules
         .iter()
@@ -222,7 +237,6 @@ pub fn prepare(opts: &Options, fallback_profile: Option<&str>) -> Result<Prepare
         selected.retain(|m| opts.only.iter().any(|o| *o == m.id || o == m.name()));
     }
     let facts = Facts::gather(&root)?;
-    let (config_file, config_text) = files::read_config(&root, opts.config.as_deref())?;
     let mut fill: Vec<String> = catalog.globals.keys().cloned().collect();
     fill.extend(profile_modules.iter().map(|m| m.name().to_string()));
     let profile_file = format!("embedded:profiles/{profile}.yaml");
