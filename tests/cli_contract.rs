@@ -42,7 +42,10 @@ fn the_help_documents_exit_3_and_the_profile_rule() {
     let t = Tree::new(CONFIG);
     let h = stdout(&t.fb(&["--help"]));
     assert!(h.contains("3 another firstboot is running"), "{h}");
-    assert!(h.contains("use `profile:` from the config file, else the profile of the last run"), "{h}");
+    assert!(
+        h.contains("use `profile:` from the config file, else the profile of the last run"),
+        "{h}"
+    );
 }
 
 #[test]
