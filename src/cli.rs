@@ -177,6 +177,17 @@ pub enum Command {
         #[command(subcommand)]
         action: MailboxAction,
     },
+    /// Print shell completions for SHELL on stdout (packages install them).
+    ///
+    /// Example: firstboot completions bash > /usr/share/bash-completion/completions/firstboot
+    Completions {
+        /// bash, zsh, fish, elvish or powershell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page, firstboot(8), as roff on stdout (packages install it).
+    ///
+    /// Example: firstboot man > /usr/share/man/man8/firstboot.8
+    Man,
 }
 
 /// `firstboot mailbox` actions.

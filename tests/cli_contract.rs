@@ -116,3 +116,31 @@ fn the_profile_comes_from_the_config_when_not_given() {
     assert!(!t.exists("/var/lib/firstboot/state.json"));
     assert!(!t.exists("/var/log/firstboot"));
 }
+
+#[test]
+fn the_manual_page_and_completions_come_from_the_same_cli() {
+    let t = Tree::new(CONFIG);
+    let o = t.fb(&["man"]);
+    ok(&o);
+    let man = stdout(&o);
+    assert!(man.contains(".TH firstboot 8"), "{man}");
+    for sub in ["run", "plan", "validate", "records", "rollback", "mailbox"] {
+        assert!(
+            man.contains(&format!("firstboot\\-{sub}")),
+            "{sub} missing from:\n{man}"
+        );
+    }
+    let o = t.fb(&["completions", "bash"]);
+    ok(&o);
+    let script = t.path("/completion.bash");
+    std::fs::write(&script, &o.stdout).unwrap();
+    let check = std::process::Command::new("bash")
+        .arg("-n")
+        .arg(&script)
+        .status()
+        .unwrap();
+    assert!(check.success(), "bash -n refused the completion script");
+    assert!(stdout(&o).contains("--password-stdin"));
+    let o = t.fb(&["completions", "tcsh"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+}

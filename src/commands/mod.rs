@@ -1,6 +1,7 @@
 //! One file per subcommand: each turns parsed arguments into engine calls and output.
 
 pub mod dns_summary;
+pub mod docs;
 pub mod list;
 pub mod mailbox;
 pub mod plan;
@@ -70,6 +71,8 @@ pub fn dispatch(cli: Cli, logs: &Logs) -> Result<()> {
         Command::List { json } => list::list(&cli, *json),
         Command::Status { json } => status::status(&cli, *json),
         Command::Mailbox { action } => mailbox::mailbox(&cli, action, logs),
+        Command::Completions { shell } => docs::completions(*shell),
+        Command::Man => docs::man(),
     }
 }
 
