@@ -30,6 +30,10 @@ fn samples(kind: InputKind) -> (Vec<Value>, Vec<Value>) {
         ),
         InputKind::Ipv4 => (s(&["192.0.2.10"]), s(&["192.0.2.300", "::1"])),
         InputKind::Ipv6 => (s(&["2001:db8::10"]), s(&["2001:db8::g", "192.0.2.1"])),
+        InputKind::Network => (
+            s(&["198.51.100.0/24", "2001:db8:1::/64"]),
+            s(&["192.0.2.1/24", "192.0.2.0", "2001:db8::/129"]),
+        ),
         InputKind::Email => (s(&["a@example.test"]), s(&["a@", "@b.test", "a b@c.test"])),
         InputKind::Port | InputKind::Integer => (
             vec![Value::from(25), Value::from(100), Value::from(2048)],

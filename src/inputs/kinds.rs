@@ -108,6 +108,7 @@ fn text_kind(decl: &InputDecl, s: &str) -> Result<String, String> {
             .parse::<Ipv6Addr>()
             .map(|a| a.to_string())
             .map_err(|_| format!("{} is not an IPv6 address", quote(s))),
+        InputKind::Network => network(s),
         InputKind::Email => email(s),
         InputKind::Enum => {
             if decl.values.iter().any(|v| v == s) {
@@ -130,6 +131,38 @@ fn text_kind(decl: &InputDecl, s: &str) -> Result<String, String> {
         InputKind::SpfMechanism => super::spf::mechanism(s),
         _ => Err(format!("{} is not valid here", quote(s))),
     }
+}
+
+/// A network `address/length`, stored with the address as Rust prints it; no host bits
+/// may be set (`192.0.2.1/24` is refused: Postfix would read it as the whole /24).
+pub fn network(s: &str) -> Result<String, String> {
+    let bad = || {
+        format!(
+            "{} is not a network like 192.0.2.0/24 or 2001:db8::/64",
+            quote(s)
+        )
+    };
+    let (addr, len) = s.split_once('/').ok_or_else(bad)?;
+    let len: u8 = len.parse().map_err(|_| bad())?;
+    let (text, host_bits) = if let Ok(a) = addr.parse::<Ipv4Addr>() {
+        if len > 32 {
+            return Err(bad());
+        }
+        let mask = u32::MAX.checked_shr(u32::from(len)).unwrap_or(0);
+        (a.to_string(), u32::from(a) & mask != 0)
+    } else if let Ok(a) = addr.parse::<Ipv6Addr>() {
+        if len > 128 {
+            return Err(bad());
+        }
+        let mask = u128::MAX.checked_shr(u32::from(len)).unwrap_or(0);
+        (a.to_string(), u128::from(a) & mask != 0)
+    } else {
+        return Err(bad());
+    };
+    if host_bits {
+        return Err(format!("{} has host bits set beyond /{len}", quote(s)));
+    }
+    Ok(format!("{text}/{len}"))
 }
 
 /// A lower-cased DNS name with at least two LDH labels, without the trailing dot.
@@ -267,5 +300,24 @@ mod tests {
         assert!(dns_name("a_b.test").is_err());
         assert!(email("a@b.test").is_ok());
         assert!(email("a b@b.test").is_err());
+    }
+
+    #[test]
+    fn networks() {
+        assert_eq!(network("192.0.2.0/24"), Ok("192.0.2.0/24".into()));
+        assert_eq!(network("2001:DB8::/64"), Ok("2001:db8::/64".into()));
+        assert_eq!(network("0.0.0.0/0"), Ok("0.0.0.0/0".into()));
+        assert_eq!(network("198.51.100.20/32"), Ok("198.51.100.20/32".into()));
+        assert!(network("192.0.2.1/24").unwrap_err().contains("host bits"));
+        assert!(network("2001:db8::1/64").unwrap_err().contains("host bits"));
+        for bad in [
+            "192.0.2.0",
+            "192.0.2.0/33",
+            "2001:db8::/129",
+            "x/8",
+            "192.0.2.0/-1",
+        ] {
+            assert!(network(bad).is_err(), "{bad}");
+        }
     }
 }

@@ -19,6 +19,8 @@ pub enum InputKind {
     Ipv4,
     /// An IPv6 address.
     Ipv6,
+    /// An IPv4 or IPv6 network in CIDR form (`192.0.2.0/24`, `2001:db8::/64`).
+    Network,
     /// An e-mail address.
     Email,
     /// A TCP/UDP port, 1-65535.

@@ -53,6 +53,8 @@ e2e_zone_file() {
   case "$zone" in
     example.test)
       printf '@ MX 10 mail.example.test.\n'
+      # A domain mail only forwards (mail.forward), to world as its internal host.
+      printf 'home MX 10 mail.example.test.\n'
       for h in dns acme mail; do
         printf '%s. A %s\n' "${E2E_HOST_FQDN[$h]}" "${E2E_HOST_V4[$h]}"
         printf '%s. AAAA %s\n' "${E2E_HOST_FQDN[$h]}" "${E2E_HOST_V6[$h]}"

@@ -1,6 +1,7 @@
 # shellcheck shell=bash
 # Host `world`: a real Postfix, MX of example.net (mx.example.net), that
-# delivers mail for bob@example.net to /home/bob/Maildir/ and logs to
+# delivers mail for bob@example.net (and bob@home.example.test, a domain whose
+# MX is mail, which forwards it here) to /home/bob/Maildir/ and logs to
 # /var/log/mail.log (no syslog daemon needed: postlogd writes the file).
 #
 # It is also a smarthost (an ISP's or a mail provider's relay): submission on
@@ -28,7 +29,8 @@ compatibility_level = 3.6
 myhostname = mx.example.net
 mydomain = example.net
 myorigin = $mydomain
-mydestination = $mydomain, $myhostname, localhost
+# home.example.test: world is also the internal host mail forwards it to.
+mydestination = $mydomain, $myhostname, localhost, home.example.test
 inet_interfaces = all
 inet_protocols = all
 mynetworks = 127.0.0.0/8 [::1]/128

@@ -123,3 +123,58 @@ scenario_mail_relay_without_auth_refused() {
     e2e_fail "world relayed for mail without AUTH on 465"
   e2e_assert_contains "$out" "554 5.7.1" "relay without AUTH on 465"
 }
+
+# A re-run changes nothing: the credentials' files keep their bytes, inode and
+# mtime, and Postfix is not reloaded.
+scenario_mail_relay_rerun_is_noop() {
+  local before after
+  _relay_setup 587
+  before=$(_engine_fingerprint /etc/postfix/sasl_passwd /etc/postfix/sasl_passwd.db /etc/postfix/main.cf)
+  _engine_fb firstboot -v run --force --profile standard --only mail
+  ((rc == 0)) || e2e_fail "run --force exited $rc: $(tail -n 3 <<<"$out" | paste -sd ' ')"
+  after=$(_engine_fingerprint /etc/postfix/sasl_passwd /etc/postfix/sasl_passwd.db /etc/postfix/main.cf)
+  e2e_assert_eq "$before" "$after" "sasl_passwd, its map and main.cf after run --force"
+  [[ "$(e2e_exec mail -- cat /var/log/firstboot/9-mail_config.log)" != *"postfix reload"* ]] ||
+    e2e_fail "run --force reloaded postfix"
+}
+
+# Seed 003's front-end relay (local mode with mail.forward): world sends to
+# bob@home.example.test, whose MX is mail; mail accepts it (relay_domains) and
+# forwards it to the internal host (world, by the transport table), which
+# delivers it. world's network is trusted (mail.forward.networks), so world may
+# send out through mail; acme's is not, and is refused (554 5.7.1).
+scenario_mail_relay_front_end_forwards() {
+  local token out file log
+  _engine_begin
+  e2e_mail_config "mail:" "  maillog_file: /var/log/mail.log" "  mode: local" \
+    "  forward: {domains: [home.example.test], host: mx.example.net, networks: [198.51.100.0/24, \"2001:db8:1::/64\"]}"
+  _engine_fb firstboot run --profile standard --only mail
+  ((rc == 0)) || e2e_fail "firstboot run (forward) exited $rc: $(tail -n 5 <<<"$out" | paste -sd ' ')"
+  e2e_retry 10 e2e_exec mail -- bash -c 'exec 3<>/dev/tcp/192.0.2.10/25' ||
+    e2e_fail "postfix in mail does not listen on 192.0.2.10:25"
+  e2e_assert_eq "smtp:[mx.example.net]:25" \
+    "$(e2e_exec mail -- postmap -q home.example.test hash:/etc/postfix/transport)" "transport map"
+
+  token="fb-e2e-forward-$RANDOM$RANDOM"
+  out=$(e2e_exec world -- swaks --server mail.example.test --helo mx.example.net \
+    --from "carol@example.net" --to "bob@home.example.test" \
+    --header "Subject: forward $token" --body "token $token" 2>&1) ||
+    e2e_fail "mail refused mail for home.example.test: $(tail -n 3 <<<"$out" | paste -sd ' ')"
+  file=$(_relay_delivered "$token")
+  e2e_assert_contains "$(e2e_exec world -- cat "$file")" "Subject: forward $token" "forwarded message"
+  log=$(e2e_exec mail -- cat /var/log/mail.log)
+  grep -q "to=<bob@home.example.test>, relay=mx.example.net\[.*\]:25.*status=sent" <<<"$log" ||
+    e2e_fail "mail's log has no forward to mx.example.net: $(tail -n 5 <<<"$log")"
+
+  # Trusted network: world sends to example.net through mail.
+  token="fb-e2e-trusted-$RANDOM$RANDOM"
+  out=$(e2e_exec world -- swaks --server mail.example.test --helo mx.example.net \
+    --from "carol@example.net" --to "bob@example.net" --body "token $token" 2>&1) ||
+    e2e_fail "mail refused to relay for a trusted network: $(tail -n 3 <<<"$out" | paste -sd ' ')"
+  _relay_delivered "$token" >/dev/null
+  # Anyone else: refused.
+  out=$(e2e_exec acme -- swaks --server mail.example.test --helo acme.example.test \
+    --from "eve@example.test" --to "bob@example.net" 2>&1) &&
+    e2e_fail "mail relayed for acme, which is not trusted"
+  e2e_assert_contains "$out" "554 5.7.1" "relay from an untrusted host"
+}
