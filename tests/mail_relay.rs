@@ -69,6 +69,31 @@ fn submission_port_with_auth() {
 }
 
 #[test]
+fn a_password_file_others_can_read_is_warned_about_once() {
+    let t = Tree::new(&relay_config(
+        ", username: me@example.test, password_file: /etc/firstboot/relay.password",
+    ));
+    t.write("/etc/firstboot/relay.password", PASSWORD);
+    let want = "mail.relay.password_file: /etc/firstboot/relay.password can be read by others (mode 0644); make it 0600";
+    let o = t.fb(&["plan", "--profile", "standard", "--only", "mail"]);
+    ok(&o);
+    assert_eq!(stderr(&o).matches(want).count(), 1, "{}", stderr(&o));
+    assert!(!stdout(&o).contains(PASSWORD) && !stderr(&o).contains(PASSWORD));
+    std::fs::set_permissions(
+        t.path("/etc/firstboot/relay.password"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o600),
+    )
+    .unwrap();
+    let o = t.fb(&["plan", "--profile", "standard", "--only", "mail"]);
+    ok(&o);
+    assert!(
+        !stderr(&o).contains("can be read by others"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
 fn port_465_is_wrapper_mode_and_no_username_is_no_auth() {
     let t = offline_run(", port: 465");
     let main = t.read("/etc/postfix/main.cf");

@@ -29,7 +29,7 @@ impl ActionStep {
     pub fn check_host_inputs(&self, root: &crate::host::Root) -> Result<Vec<String>, StepError> {
         match self {
             ActionStep::PublishRecords(a) => a.check_host_inputs(root).map(|()| Vec::new()),
-            ActionStep::SaslPasswd(a) => a.password(root).map(|p| vec![p]),
+            ActionStep::SaslPasswd(a) => a.check_host_inputs(root),
             _ => Ok(Vec::new()),
         }
     }

@@ -92,6 +92,23 @@ impl SaslPasswd {
         Ok(line.to_string())
     }
 
+    /// The password when the module is built (see [`crate::steps::StepKind::check_host_inputs`]),
+    /// with a warning, once, when the file can be read by others than its owner.
+    pub fn check_host_inputs(&self, root: &Root) -> Result<Vec<String>, StepError> {
+        let password = self.password(root)?;
+        if let Ok(Some(m)) = root.meta(&self.password_file) {
+            if m.mode & 0o077 != 0 {
+                tracing::warn!(
+                    "{}: {} can be read by others (mode {:04o}); make it 0600",
+                    self.input,
+                    self.password_file,
+                    m.mode
+                );
+            }
+        }
+        Ok(vec![password])
+    }
+
     /// What the table must hold.
     fn table(&self, password: &str) -> Vec<u8> {
         format!(
