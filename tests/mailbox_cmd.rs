@@ -27,9 +27,18 @@ fn with_stdin(t: &Tree, args: &[&str], input: &str) -> Output {
     child.wait_with_output().expect("wait")
 }
 
+const MAP: &str = "/etc/postfix/vmailbox";
+const MAP_BLOCK: &str =
+    "# BEGIN firstboot mail.users\nalice@example.test alice\n# END firstboot mail.users\n";
+
 fn tree() -> Tree {
     let t = Tree::new(CONFIG);
     t.write(USERS, BLOCK);
+    t.write(MAP, MAP_BLOCK);
+    t.write(
+        "/etc/postfix/main.cf",
+        "virtual_mailbox_domains = example.test\n",
+    );
     t
 }
 
@@ -63,6 +72,11 @@ fn add_passwd_remove_below_the_config_block() {
         .find(|l| l.starts_with("bob:"))
         .expect("bob's line");
     assert!(bob.starts_with("bob:{ARGON2ID}$argon2id$v=19$"), "{bob}");
+    assert_eq!(
+        t.read(MAP),
+        format!("{MAP_BLOCK}bob@example.test bob\n"),
+        "Postfix accepts mail for bob"
+    );
     let list = t.fb(&["mailbox", "list"]);
     let shown = String::from_utf8_lossy(&list.stdout);
     assert!(
@@ -91,10 +105,12 @@ fn add_passwd_remove_below_the_config_block() {
     let rm = t.fb(&["mailbox", "remove", "bob"]);
     assert_eq!(rm.status.code(), Some(0), "{rm:?}");
     assert_eq!(t.read(USERS), BLOCK);
+    assert_eq!(t.read(MAP), MAP_BLOCK);
     // The same backup and rollback as a module: the removal is undone.
     let back = t.fb(&["rollback", "mail"]);
     assert_eq!(back.status.code(), Some(0), "{back:?}");
     assert_eq!(t.read(USERS), after);
+    assert!(t.read(MAP).contains("bob@example.test bob"));
 }
 
 #[test]

@@ -5,7 +5,7 @@ use super::HostError;
 use crate::redact::Redactor;
 use std::io::{Read, Write};
 use std::process::{Command, Stdio};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// What a finished command returned.
@@ -85,9 +85,32 @@ impl Exec for Spawn {
         };
         Ok(CommandOutput {
             code: status.code(),
-            stdout: out_t.join().unwrap_or_default(),
-            stderr: err_t.join().unwrap_or_default(),
+            stdout: out_t.collect(),
+            stderr: err_t.collect(),
         })
+    }
+}
+
+/// How long output is still read once the command exited: a daemon it started (an
+/// init script starting Dovecot) may hold the pipe open for as long as it runs.
+const AFTER_EXIT: Duration = Duration::from_secs(1);
+
+/// Output read from a pipe by its own thread, so far.
+struct Drain {
+    buf: Arc<Mutex<Vec<u8>>>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+impl Drain {
+    /// Everything read once the pipe closed, or within [`AFTER_EXIT`] (a daemon keeps
+    /// it open: its thread is left to end with the pipe).
+    fn collect(self) -> String {
+        let start = Instant::now();
+        while !self.thread.is_finished() && start.elapsed() < AFTER_EXIT {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let buf = self.buf.lock().map(|b| b.clone()).unwrap_or_default();
+        String::from_utf8_lossy(&buf).into_owned()
     }
 }
 
@@ -178,14 +201,22 @@ impl Runner {
     }
 }
 
-fn drain<R: Read + Send + 'static>(pipe: Option<R>) -> std::thread::JoinHandle<String> {
-    std::thread::spawn(move || {
-        let mut buf = Vec::new();
-        if let Some(mut p) = pipe {
-            let _ = p.read_to_end(&mut buf);
+fn drain<R: Read + Send + 'static>(pipe: Option<R>) -> Drain {
+    let buf = Arc::new(Mutex::new(Vec::new()));
+    let into = Arc::clone(&buf);
+    let thread = std::thread::spawn(move || {
+        let Some(mut p) = pipe else { return };
+        let mut chunk = [0u8; 8192];
+        while let Ok(n) = p.read(&mut chunk) {
+            if n == 0 {
+                break;
+            }
+            if let Ok(mut b) = into.lock() {
+                b.extend_from_slice(&chunk[..n]);
+            }
         }
-        String::from_utf8_lossy(&buf).into_owned()
-    })
+    });
+    Drain { buf, thread }
 }
 
 #[cfg(test)]
@@ -204,6 +235,22 @@ mod tests {
         let slow = Runner::new(Duration::from_millis(200), Redactor::default());
         let e = slow.run(&argv(&["sleep", "5"]), None, &[]).unwrap_err();
         assert!(e.to_string().contains("timed out"));
+    }
+
+    #[test]
+    fn a_daemon_holding_the_pipe_does_not_hang_the_command() {
+        // Like an init script starting Dovecot: the script exits, its daemon keeps stdout.
+        let r = Runner::new(Duration::from_secs(30), Redactor::default());
+        let start = Instant::now();
+        let out = r
+            .run(&argv(&["sh", "-c", "echo started; sleep 20 &"]), None, &[])
+            .unwrap();
+        assert_eq!(out.stdout, "started\n");
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "{:?}",
+            start.elapsed()
+        );
     }
 
     #[test]

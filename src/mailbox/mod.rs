@@ -9,5 +9,9 @@ pub mod users;
 /// The passwd-file Dovecot authenticates against (0640 root:dovecot).
 pub const USERS_FILE: &str = "/etc/dovecot/users";
 
+/// Postfix's map of the virtual mailboxes (`name@domain name`, texthash): mail for a
+/// name not listed is refused at RCPT time, never accepted and bounced.
+pub const MAP_FILE: &str = "/etc/postfix/vmailbox";
+
 /// The marker of the block `firstboot run` renders from `mail.users`.
 pub const CONFIG_MARKER: &str = "firstboot mail.users";

@@ -1,7 +1,8 @@
-//! The users file as two parts: the block rendered from config.yaml's `mail.users`
-//! (the config is its truth; `firstboot run` rewrites it) and the lines after it, which
+//! A users file as two parts: the block rendered from config.yaml's `mail.users` (the
+//! config is its truth; `firstboot run` rewrites it) and the lines after it, which
 //! `firstboot mailbox` adds, changes and removes (the file is their truth; a run leaves
-//! them alone). Pure text editing: the command does the I/O.
+//! them alone). Dovecot's passwd-file (`name:hash`) and Postfix's mailbox map
+//! (`name@domain name`) have this shape. Pure text editing: the command does the I/O.
 
 use super::CONFIG_MARKER;
 use thiserror::Error;
@@ -54,7 +55,8 @@ fn name_of(line: &str) -> Option<&str> {
     if l.is_empty() || l.starts_with('#') {
         return None;
     }
-    l.split(':').next()
+    l.split(|c: char| c == ':' || c == '@' || c.is_whitespace())
+        .next()
 }
 
 impl UsersFile {
@@ -111,19 +113,19 @@ impl UsersFile {
         }
     }
 
-    /// Add `name` with `hash` (a checked `{SCHEME}hash`).
-    pub fn add(&mut self, name: &str, hash: &str) -> Result<(), EditError> {
+    /// Add `name` as `line` (which starts with the name).
+    pub fn add(&mut self, name: &str, line: String) -> Result<(), EditError> {
         if self.source(name).is_some() {
             return Err(EditError::Exists(name.into()));
         }
-        self.own.push(format!("{name}:{hash}"));
+        self.own.push(line);
         Ok(())
     }
 
-    /// Give `name` (one of ours) a new `hash`.
-    pub fn passwd(&mut self, name: &str, hash: &str) -> Result<(), EditError> {
+    /// Replace the line of `name` (one of ours) by `line`.
+    pub fn replace(&mut self, name: &str, line: String) -> Result<(), EditError> {
         let i = self.own_index(name)?;
-        self.own[i] = format!("{name}:{hash}");
+        self.own[i] = line;
         Ok(())
     }
 
@@ -168,8 +170,8 @@ mod tests {
     #[test]
     fn edits_only_lines_below_the_block() {
         let mut f = UsersFile::parse(FILE);
-        f.add("carol", "{X}c").unwrap();
-        f.passwd("bob", "{X}b2").unwrap();
+        f.add("carol", "carol:{X}c".into()).unwrap();
+        f.replace("bob", "bob:{X}b2".into()).unwrap();
         assert_eq!(
             f.render(),
             "# BEGIN firstboot mail.users\nalice:{X}a\n# END firstboot mail.users\nbob:{X}b2\ncarol:{X}c\n"
@@ -179,15 +181,27 @@ mod tests {
     }
 
     #[test]
+    fn postfix_map_lines_are_named_too() {
+        let f = UsersFile::parse(
+            "# BEGIN firstboot mail.users\nalice@example.test alice\n# END firstboot mail.users\nbob@example.test bob\n",
+        );
+        let names: Vec<String> = f.list().into_iter().map(|(n, _)| n).collect();
+        assert_eq!(names, ["alice", "bob"]);
+    }
+
+    #[test]
     fn refusals() {
         let mut f = UsersFile::parse(FILE);
         assert_eq!(
-            f.add("alice", "{X}z"),
+            f.add("alice", "z:{X}z".into()),
             Err(EditError::Exists("alice".into()))
         );
-        assert_eq!(f.add("bob", "{X}z"), Err(EditError::Exists("bob".into())));
         assert_eq!(
-            f.passwd("alice", "{X}z"),
+            f.add("bob", "z:{X}z".into()),
+            Err(EditError::Exists("bob".into()))
+        );
+        assert_eq!(
+            f.replace("alice", "z:{X}z".into()),
             Err(EditError::FromConfig("alice".into()))
         );
         assert_eq!(

@@ -5,7 +5,7 @@ use super::file::{body, default_mode, root_name};
 use super::managed::{self, Wanted};
 use super::mode::Mode;
 use super::templated::Templated;
-use super::{Planned, RunState, Step, StepCx, StepError};
+use super::{Change, Planned, RunState, Step, StepCx, StepError};
 use crate::backup::Backup;
 use crate::digest::sha256_hex;
 use serde::Deserialize;
@@ -47,6 +47,10 @@ pub struct BlockStep {
     /// Services reloaded when the block changes.
     #[serde(default)]
     pub notify: Vec<String>,
+    /// Only edit a file that exists (one a package makes, such as Postfix's master.cf:
+    /// a file holding our block alone would stop the package from writing its own).
+    #[serde(default)]
+    pub if_exists: bool,
 }
 
 impl BlockStep {
@@ -64,6 +68,21 @@ impl BlockStep {
             ));
         }
         Ok(())
+    }
+
+    /// Skipped: `if_exists` and the file is not there (its package is not installed).
+    fn absent(&self, cx: &StepCx) -> Result<Option<Planned>, StepError> {
+        if !self.if_exists || cx.host.root.meta(&self.path)?.is_some() {
+            return Ok(None);
+        }
+        Ok(Some(Planned::new(
+            self.target(),
+            Change::Skipped,
+            format!(
+                "{} does not exist (its package makes it); left alone",
+                self.path
+            ),
+        )))
     }
 
     fn begin(&self) -> String {
@@ -138,6 +157,9 @@ impl Step for BlockStep {
     }
 
     fn plan(&self, cx: &StepCx, run: &mut RunState) -> Result<Planned, StepError> {
+        if let Some(p) = self.absent(cx)? {
+            return Ok(p);
+        }
         managed::plan(cx, run, &self.wanted(cx)?)
     }
 
@@ -147,6 +169,9 @@ impl Step for BlockStep {
         run: &mut RunState,
         backup: &mut Backup,
     ) -> Result<Planned, StepError> {
+        if let Some(p) = self.absent(cx)? {
+            return Ok(p);
+        }
         managed::apply(cx, run, backup, &self.wanted(cx)?)
     }
 }

@@ -32,6 +32,9 @@ E2E_PACKAGES=(
   cron            # runs /etc/cron.d/certbot where there is no systemd
   fail2ban        # 10-monitoring (advanced profile)
   e2fsprogs       # chattr, for the rollback fault scenarios
+  dovecot-imapd   # 9-mail_config full mode (with dovecot-core): IMAPS/POP3S, LMTP
+  dovecot-pop3d
+  dovecot-lmtpd
 )
 
 # Is package $1 installed (dpkg says "install ok installed")?

@@ -16,7 +16,8 @@ _DNS_RRSETS=("example.test. MX" "example.test. TXT" "mail.example.test. A"
   "_25._tcp.mail.example.test. TLSA" "default._domainkey.example.test. TXT")
 _DNS_SAVE=/run/fb-e2e-dns
 # /etc/group and /etc/gshadow: 7-ssl_config may add the ssl-cert group.
-_DNS_MAIL_FILES=(/etc/hostname /etc/hosts /etc/mailname /etc/group /etc/gshadow)
+_DNS_MAIL_FILES=(/etc/hostname /etc/hosts /etc/mailname /etc/group /etc/gshadow
+  /etc/passwd /etc/shadow)
 
 # kdig against the authoritative server, answers only.
 _dns_ask() {

@@ -1,0 +1,146 @@
+# shellcheck shell=bash
+# Full mode (the advanced profile's default) on a fresh mail host: Dovecot serves the
+# mailboxes of mail.users over IMAPS and POP3S, Postfix takes mail from them on 587
+# (STARTTLS) and 465 (implicit TLS) after AUTH through Dovecot, delivers the domain's
+# mail over LMTP and never relays for strangers. Checked with swaks and curl. Uses
+# 30-dns.sh's save/restore of mail and the zone.
+
+_MAIL_FULL_PW='alice-Full-pass-1'
+_MAIL_FULL_V4=192.0.2.10
+_MAIL_FULL_BOX=/var/vmail/example.test/alice/Maildir
+
+# EXIT trap: Dovecot stopped and the mailboxes gone, then the rest as 30-dns.sh puts it back.
+_mail_full_end() {
+  local rc=$?
+  e2e_exec mail -- sh -c '
+    service dovecot stop || pkill -x dovecot
+    for _ in $(seq 50); do pgrep -x dovecot >/dev/null || break; sleep 0.1; done
+    rm -rf /var/vmail /var/log/dovecot.log
+    true
+  ' >/dev/null 2>&1
+  (exit "$rc")
+  _dns_end
+}
+
+# _mail_full_up: the advanced profile (ssl, dns, mail), once, with alice in mail.users (a SHA512-CRYPT
+# hash made by openssl, a tool we did not write).
+_mail_full_up() {
+  local hash out
+  _dns_begin
+  trap _mail_full_end EXIT
+  hash=$(openssl passwd -6 "$_MAIL_FULL_PW")
+  e2e_mail_config \
+    "dns:" \
+    "  publish:" \
+    "    server: ${E2E_HOST_V4[dns]}" \
+    "    zone: example.test" \
+    "    tsig_name: firstboot" \
+    "    tsig_algorithm: hmac-sha256" \
+    "    tsig_secret_file: /etc/firstboot/tsig.key" \
+    "mail:" \
+    "  maillog_file: /var/log/mail.log" \
+    "  users:" \
+    "    - {name: alice, password_hash: \"{SHA512-CRYPT}$hash\"}"
+  printf '%s\n' "$(cat "$E2E_STATE/shared/tsig.secret")" | e2e_put mail /etc/firstboot/tsig.key 0600
+  # Monitoring left out: 50-profiles.sh runs the whole profile.
+  out=$(e2e_exec mail -- firstboot run --profile advanced --only ssl --only dns --only mail 2>&1) ||
+    e2e_fail "firstboot run --profile advanced failed: $out"
+  printf '%s\n' "$out"
+}
+
+# _mail_full_swaks ARGS...: swaks from world to mail (a client on the internet).
+_mail_full_swaks() {
+  e2e_exec world -- swaks --server "$_MAIL_FULL_V4" --helo client.example.net \
+    --timeout 20 "$@" 2>&1
+}
+
+# _mail_full_delivered SUBJECT: a message with that subject is in alice's Maildir.
+_mail_full_delivered() {
+  e2e_exec mail -- sh -c 'grep -rqs -- "$1" "$2/new" "$2/cur"' sh "$1" "$_MAIL_FULL_BOX"
+}
+
+scenario_mail_full_submission_imaps_pop3s() {
+  _mail_full_up
+  local tag out uid
+  tag="full-$$-$RANDOM"
+  out=$(e2e_exec mail -- doveconf -n 2>&1) || e2e_fail "doveconf -n: $out"
+  e2e_assert_contains "$out" "ssl = required" "doveconf -n"
+  out=$(e2e_exec mail -- ss -Hltn 2>&1)
+  for port in 993 995 587 465; do
+    [[ "$out" == *":$port "* ]] || e2e_fail "nothing listens on $port: $out"
+  done
+  for port in 143 110; do
+    [[ "$out" != *":$port "* ]] || e2e_fail "plain port $port is open: $out"
+  done
+
+  # 587 with STARTTLS and 465 with implicit TLS, AUTH as alice: to herself and to world.
+  out=$(_mail_full_swaks --port 587 --tls --auth PLAIN --auth-user alice \
+    --auth-password "$_MAIL_FULL_PW" --from alice@example.test \
+    --to alice@example.test --h-Subject "$tag-587") || e2e_fail "swaks 587: $out"
+  e2e_assert_contains "$out" "235 2.7.0 Authentication successful" "AUTH on 587"
+  out=$(_mail_full_swaks --port 465 --tlsc --auth LOGIN --auth-user alice@example.test \
+    --auth-password "$_MAIL_FULL_PW" --from alice@example.test \
+    --to alice@example.test,bob@example.net --h-Subject "$tag-465") ||
+    e2e_fail "swaks 465: $out"
+  e2e_assert_contains "$out" "235 2.7.0 Authentication successful" "AUTH on 465"
+
+  e2e_retry 30 _mail_full_delivered "$tag-587" || e2e_fail "the 587 message is not in alice's Maildir"
+  e2e_retry 30 _mail_full_delivered "$tag-465" || e2e_fail "the 465 message is not in alice's Maildir"
+  e2e_retry 30 e2e_exec world -- sh -c 'grep -rqs -- "$1" /home/bob/Maildir/new' sh "$tag-465" ||
+    e2e_fail "the message to bob@example.net did not reach world"
+
+  # Fetched with curl over IMAPS (UID SEARCH, then that message) and POP3S.
+  out=$(e2e_exec world -- curl -sS -k --max-time 20 -u "alice:$_MAIL_FULL_PW" \
+    "imaps://$_MAIL_FULL_V4/INBOX" -X "UID SEARCH SUBJECT $tag-587" 2>&1) ||
+    e2e_fail "IMAPS search: $out"
+  uid=$(sed -n 's/^\* SEARCH \([0-9][0-9]*\).*/\1/p' <<<"$out" | tr -d '\r')
+  [[ -n "$uid" ]] || e2e_fail "IMAPS search found nothing: $out"
+  out=$(e2e_exec world -- curl -sS -k --max-time 20 -u "alice:$_MAIL_FULL_PW" \
+    "imaps://$_MAIL_FULL_V4/INBOX;UID=$uid" 2>&1) || e2e_fail "IMAPS fetch: $out"
+  e2e_assert_contains "$out" "Subject: $tag-587" "message fetched over IMAPS"
+  out=$(e2e_exec world -- curl -sS -k --max-time 20 -u "alice:$_MAIL_FULL_PW" \
+    "pop3s://$_MAIL_FULL_V4/" 2>&1) || e2e_fail "POP3S list: $out"
+  [[ "$out" =~ ^1\  ]] || e2e_fail "POP3S lists no message: $out"
+  out=$(e2e_exec world -- curl -sS -k --max-time 20 -u "alice:$_MAIL_FULL_PW" \
+    "pop3s://$_MAIL_FULL_V4/1" 2>&1) || e2e_fail "POP3S retrieve: $out"
+  e2e_assert_contains "$out" "Subject: $tag-" "message retrieved over POP3S"
+
+  # No AUTH without TLS (587 before STARTTLS, and port 25 not at all); a wrong password.
+  if out=$(_mail_full_swaks --port 587 --auth PLAIN --auth-user alice \
+    --auth-password "$_MAIL_FULL_PW" --from alice@example.test --to alice@example.test); then
+    e2e_fail "AUTH without TLS on 587 was accepted: $out"
+  fi
+  e2e_assert_contains "$out" "not advertise" "AUTH without TLS on 587"
+  if out=$(_mail_full_swaks --port 25 --tls --auth PLAIN --auth-user alice \
+    --auth-password "$_MAIL_FULL_PW" --from alice@example.test --to bob@example.net); then
+    e2e_fail "AUTH on port 25 was accepted: $out"
+  fi
+  if out=$(_mail_full_swaks --port 587 --tls --auth PLAIN --auth-user alice \
+    --auth-password "wrong-$_MAIL_FULL_PW" --from alice@example.test --to bob@example.net); then
+    e2e_fail "a wrong password was accepted: $out"
+  fi
+  e2e_assert_contains "$out" "535" "wrong password"
+  if out=$(e2e_exec world -- curl -sS -k --max-time 20 -u "alice:wrong-$_MAIL_FULL_PW" \
+    "imaps://$_MAIL_FULL_V4/INBOX" 2>&1); then
+    e2e_fail "IMAPS accepted a wrong password: $out"
+  fi
+}
+
+scenario_mail_full_no_relay_for_strangers() {
+  _mail_full_up
+  local rcpt out
+  # From world, no AUTH, on 25 and on 587 after STARTTLS: every trick gets a 5xx.
+  for rcpt in 'bob%example.net@example.test' 'example.net!bob@example.test' \
+    '"bob@example.net"@example.test' 'bob@example.net' 'bob@example.net@example.test' \
+    'nobody@example.test'; do
+    out=$(_mail_full_swaks --port 25 --from someone@example.net --to "$rcpt" \
+      --quit-after RCPT) && e2e_fail "port 25 took RCPT $rcpt: $out"
+    [[ "$out" =~ \<[~*]\*\ 5[0-9][0-9] ]] || e2e_fail "port 25, RCPT $rcpt: no 5xx: $out"
+  done
+  out=$(_mail_full_swaks --port 587 --tls --from someone@example.net --to bob@example.net \
+    --quit-after RCPT) && e2e_fail "587 relayed without AUTH: $out"
+  [[ "$out" =~ \<[~*]\*\ 5[0-9][0-9] ]] || e2e_fail "587 without AUTH: no 5xx: $out"
+  # Postmaster of the domain is a valid recipient (the role aliases).
+  out=$(_mail_full_swaks --port 25 --from someone@example.net --to postmaster@example.test \
+    --quit-after RCPT) || e2e_fail "postmaster@example.test refused: $out"
+}
