@@ -1,5 +1,5 @@
 //! What the terminal shows: each progress line once (stdout), log lines on stderr only
-//! with `-v` and never repeating a progress line, and a plan legend.
+//! with `-v` and never repeating a progress line, a plan legend, and `list --json`.
 
 mod common;
 use common::*;
@@ -45,4 +45,25 @@ fn plan_explains_its_symbols() {
     ] {
         assert!(legend.contains(sym), "{legend}");
     }
+}
+
+#[test]
+fn list_json_shows_which_inputs_are_required_or_optional() {
+    let t = Tree::new(CONFIG);
+    let o = t.fb(&["list", "--json"]);
+    ok(&o);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("JSON on stdout");
+    let g = &v["globals"];
+    assert_eq!(g["domain"]["required"], true, "{}", g["domain"]);
+    // A flag that is not set is left out (an absent flag means false).
+    assert!(g["hostname"].get("required").is_none(), "{}", g["hostname"]);
+    assert!(g["hostname"].get("optional").is_none(), "{}", g["hostname"]);
+    let mail = v["modules"]
+        .as_array()
+        .and_then(|m| m.iter().find(|m| m["id"] == "9-mail_config"))
+        .expect("9-mail_config listed");
+    let relay = &mail["inputs"]["relay"];
+    assert_eq!(relay["optional"], true, "{relay}");
+    assert_eq!(relay["fields"]["host"]["required"], true, "{relay}");
+    assert!(relay["fields"]["port"].get("required").is_none(), "{relay}");
 }

@@ -131,6 +131,9 @@ fn broken_manifests_are_reported_with_file_and_key() {
     let err = stderr(&o);
     for e in [
         "10-monitoring/module.yaml: inputs.level: enum input lists no values",
+        "10-monitoring/module.yaml: inputs.names: list input declares no items",
+        "10-monitoring/module.yaml: inputs.tuning: map input declares no fields",
+        "10-monitoring/module.yaml: inputs.probe: fact must be one of fqdn, ipv4, ipv6",
         "steps[0].file: mode must be a quoted octal string",
         "steps[1].file: unknown field `contnet`",
         "steps[2].command: command `/bin/true` has no guard",
@@ -139,6 +142,7 @@ fn broken_manifests_are_reported_with_file_and_key() {
     ] {
         assert!(err.contains(e), "expected {e:?} in:\n{err}");
     }
+    assert!(!err.contains("inputs.self"), "fact: fqdn is valid:\n{err}");
 }
 
 #[test]
