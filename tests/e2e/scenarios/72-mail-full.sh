@@ -144,3 +144,33 @@ scenario_mail_full_no_relay_for_strangers() {
   out=$(_mail_full_swaks --port 25 --from someone@example.net --to postmaster@example.test \
     --quit-after RCPT) || e2e_fail "postmaster@example.test refused: $out"
 }
+scenario_mail_full_mailbox_command() {
+  _mail_full_up
+  local pw='carol-Mailbox-1' pw2='carol-Mailbox-2' out
+  _imap_login() {
+    e2e_exec world -- curl -sS -k --max-time 20 -u "carol:$1" "imaps://$_MAIL_FULL_V4/INBOX" \
+      -X 'EXAMINE INBOX' >/dev/null 2>&1
+  }
+  _imap_refused() { ! _imap_login "$1"; }
+  out=$(printf '%s\n' "$pw" | e2e_exec mail -- firstboot mailbox add carol --password-stdin 2>&1) ||
+    e2e_fail "mailbox add: $out"
+  [[ "$out" != *"$pw"* ]] || e2e_fail "mailbox add echoed the password"
+  e2e_retry 5 _imap_login "$pw" || e2e_fail "carol cannot log in over IMAPS after mailbox add"
+  # Mail to her is accepted now (Postfix reloaded its map).
+  out=$(_mail_full_swaks --port 25 --from someone@example.net --to carol@example.test) ||
+    e2e_fail "mail to carol refused: $out"
+  out=$(printf '%s\n' "$pw2" | e2e_exec mail -- firstboot mailbox passwd carol --password-stdin 2>&1) ||
+    e2e_fail "mailbox passwd: $out"
+  # Dovecot looks at the passwd-file at most once a second: a change counts from the next.
+  e2e_retry 5 _imap_refused "$pw" || e2e_fail "the old password still works after passwd: $(
+    e2e_exec mail -- doveadm auth test carol "$pw" 2>&1)"
+  e2e_retry 5 _imap_login "$pw2" || e2e_fail "the new password does not work after passwd"
+  # A later run keeps her.
+  out=$(e2e_exec mail -- firstboot run --profile advanced --only mail --force 2>&1) || e2e_fail "run --force: $out"
+  _imap_login "$pw2" || e2e_fail "run --force undid mailbox add"
+  out=$(e2e_exec mail -- firstboot mailbox remove carol 2>&1) || e2e_fail "mailbox remove: $out"
+  e2e_retry 5 _imap_refused "$pw2" || e2e_fail "carol still logs in after mailbox remove"
+  out=$(e2e_exec mail -- grep -rs -e "$pw" -e "$pw2" /var/log/firstboot /var/log/mail.log \
+    /var/log/dovecot.log 2>&1) && e2e_fail "a password is in a log: $out"
+  true
+}
