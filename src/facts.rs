@@ -14,6 +14,8 @@ pub struct Facts {
     pub ipv4: Option<String>,
     /// Primary global IPv6 address.
     pub ipv6: Option<String>,
+    /// Postfix `major.minor`: the installed one's, else what the release ships.
+    pub postfix_version: Option<String>,
     /// cloud-init instance id, else /etc/machine-id, else `unknown`.
     pub instance_id: String,
 }
@@ -60,16 +62,18 @@ impl Facts {
             fqdn,
             ipv4,
             ipv6,
+            postfix_version: crate::postfix_fact::gather(root)?,
             instance_id,
         })
     }
 
-    /// The fact named in a manifest (`fqdn`, `ipv4`, `ipv6`).
+    /// The fact named in a manifest (`fqdn`, `ipv4`, `ipv6`, `postfix_version`).
     pub fn get(&self, name: &str) -> Option<&str> {
         match name {
             "fqdn" => self.fqdn.as_deref(),
             "ipv4" => self.ipv4.as_deref(),
             "ipv6" => self.ipv6.as_deref(),
+            "postfix_version" => self.postfix_version.as_deref(),
             _ => None,
         }
     }

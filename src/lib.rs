@@ -25,6 +25,7 @@ pub mod logging;
 pub mod mailbox;
 pub mod manifest;
 pub mod paths;
+pub mod postfix_fact;
 pub mod profile;
 pub mod redact;
 pub mod refs;

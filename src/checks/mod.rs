@@ -5,7 +5,9 @@
 
 pub mod certificate;
 pub mod command;
+pub mod dkim;
 pub mod file;
+pub mod listen;
 pub mod records;
 mod result;
 mod run;
@@ -54,6 +56,10 @@ pub enum CheckKind {
     Records(records::RecordsCheck),
     /// A certificate and its key: match, names, expiry, chain.
     Certificate(certificate::CertificateCheck),
+    /// A DKIM signing key matches its published record.
+    Dkim(dkim::DkimCheck),
+    /// A TCP address or Unix socket accepts connections.
+    Listen(listen::ListenCheck),
 }
 
 impl CheckKind {
@@ -64,6 +70,8 @@ impl CheckKind {
             CheckKind::Command(c) => c,
             CheckKind::Records(c) => c,
             CheckKind::Certificate(c) => c,
+            CheckKind::Dkim(c) => c,
+            CheckKind::Listen(c) => c,
         }
     }
 

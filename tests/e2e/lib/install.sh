@@ -35,6 +35,8 @@ E2E_PACKAGES=(
   dovecot-imapd   # 9-mail_config full mode (with dovecot-core): IMAPS/POP3S, LMTP
   dovecot-pop3d
   dovecot-lmtpd
+  opendkim        # 9-mail_config's DKIM signer on `mail`
+  testssl.sh      # grades the TLS of mail's ports (70-mail-local.sh)
 )
 
 # Is package $1 installed (dpkg says "install ok installed")?

@@ -244,6 +244,8 @@ scenario_engine_mail_module_live() {
   e2e_assert_contains "$modlog" "package postfix: installed" "9-mail_config.log (package step)"
 
   e2e_assert_eq "# BEGIN firstboot aliases
+root: admin@example.test
+postmaster: admin@example.test
 abuse: admin@example.test
 hostmaster: admin@example.test
 # END firstboot aliases" "$(e2e_exec mail -- sed -n '/^# BEGIN firstboot aliases$/,/^# END firstboot aliases$/p' /etc/aliases)" \
