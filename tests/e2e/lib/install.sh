@@ -37,6 +37,8 @@ E2E_PACKAGES=(
   dovecot-lmtpd
   opendkim        # 9-mail_config's DKIM signer on `mail`
   testssl.sh      # grades the TLS of mail's ports (70-mail-local.sh)
+  opendmarc       # 9-mail_config's DMARC checks on `mail` (local and full modes)
+  postfix-policyd-spf-python # its SPF policy agent
 )
 
 # Is package $1 installed (dpkg says "install ok installed")?

@@ -44,6 +44,9 @@ _engine_reset() {
       postfix stop >/dev/null 2>&1 || postfix abort >/dev/null 2>&1 || true
       for _ in $(seq 50); do pgrep -x master >/dev/null || break; sleep 0.1; done
     fi
+    # The milters 9-mail_config starts.
+    pkill -x opendkim || true
+    pkill -x opendmarc || true
     for f in $files; do
       name=${f//\//_}
       rm -f "$f"

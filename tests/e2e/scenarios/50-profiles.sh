@@ -13,6 +13,7 @@ _profiles_end() {
   e2e_exec mail -- sh -c '
     [ -e /var/lib/firstboot/state.json ] && firstboot rollback monitoring --force
     fail2ban-client stop || pkill -x fail2ban-server
+    pkill -x opendkim; pkill -x opendmarc
     rm -f /var/log/auth.log /var/log/fail2ban.log
     true
   ' >/dev/null 2>&1

@@ -4,17 +4,22 @@
 # world sees of it: TLS on port 25 as testssl.sh grades it. Uses 30-dns.sh's
 # save/restore of mail and the zone.
 
-# EXIT trap: the milters this mode starts stopped, then the rest as 30-dns.sh
-# puts it back (rollback of the modules, files, zone).
+# EXIT trap: the test user removed, the rest as 30-dns.sh puts it back
+# (rollback of the modules, files, zone), then the milters this mode started
+# stopped.
 _mail_local_end() {
   local rc=$?
+  e2e_exec mail -- sh -c 'userdel -r carol; true' >/dev/null 2>&1
+  (exit "$rc")
+  _dns_end
+  rc=$?
+  # After the rollback, which restarts the services it touched.
   e2e_exec mail -- sh -c '
     for s in opendkim opendmarc; do service "$s" stop; done
     pkill -x opendkim; pkill -x opendmarc
     true
   ' >/dev/null 2>&1
-  (exit "$rc")
-  _dns_end
+  return "$rc"
 }
 
 # _mail_local_run: the whole standard profile on a fresh mail, published.
@@ -117,4 +122,42 @@ scenario_mail_local_signed_to_world() {
   done
   # And what dkimverify itself says, on the last one.
   e2e_assert_contains "$(e2e_exec world -- sh -c 'dkimverify <"$1"' sh "$file" 2>&1)" "signature ok" "dkimverify"
+}
+
+# Mail from world (bob@example.net, through world's Postfix and the MX of
+# example.test) to carol, a local user on mail, lands in /var/mail/carol with
+# Received-SPF from the SPF policy agent and OpenDMARC's Authentication-Results.
+# With OpenDMARC stopped, mail still arrives (fail open) and validate says
+# which daemon is down while the fail-open check passes.
+scenario_mail_local_inbound_spf_dmarc() {
+  _mail_local_run
+  e2e_exec mail -- useradd --create-home carol
+  local token msg out
+  # shellcheck disable=SC2317 # called through e2e_retry
+  _mail_local_at_carol() {
+    e2e_exec mail -- grep -q -- "$1" /var/mail/carol 2>/dev/null
+  }
+  token="fb-e2e-in-$RANDOM$RANDOM"
+  e2e_exec world -- swaks --server 127.0.0.1 --helo mx.example.net --from bob@example.net \
+    --to carol@example.test --header "Subject: e2e $token" --body "token $token" >/dev/null 2>&1 ||
+    e2e_fail "swaks on world failed"
+  e2e_retry 30 _mail_local_at_carol "$token" ||
+    e2e_fail "no message with $token in mail:/var/mail/carol; mail's log: $(e2e_exec mail -- tail -n 8 /var/log/mail.log)"
+  msg=$(e2e_exec mail -- cat /var/mail/carol)
+  e2e_assert_contains "$msg" "Received-SPF: " "message from world"
+  e2e_assert_contains "$msg" "Authentication-Results: mail.example.test; dmarc=" "message from world (OpenDMARC)"
+
+  # Fail open: OpenDMARC down, mail still delivered.
+  e2e_exec mail -- sh -c 'service opendmarc stop || pkill -x opendmarc' >/dev/null 2>&1
+  e2e_retry 10 e2e_exec mail -- sh -c '! pgrep -x opendmarc' >/dev/null ||
+    e2e_fail "opendmarc did not stop"
+  token="fb-e2e-open-$RANDOM$RANDOM"
+  e2e_exec world -- swaks --server 127.0.0.1 --helo mx.example.net --from bob@example.net \
+    --to carol@example.test --header "Subject: e2e $token" --body "token $token" >/dev/null 2>&1 ||
+    e2e_fail "swaks on world failed (opendmarc down)"
+  e2e_retry 30 _mail_local_at_carol "$token" ||
+    e2e_fail "with opendmarc down, no message with $token in mail:/var/mail/carol: $(e2e_exec mail -- tail -n 8 /var/log/mail.log)"
+  out=$(e2e_exec mail -- firstboot validate mail 2>&1) && e2e_fail "validate passes with opendmarc down: $out"
+  e2e_assert_contains "$out" "FAIL opendmarc runs" "validate with opendmarc down"
+  e2e_assert_contains "$out" "PASS SPF and DMARC checks fail open" "validate with opendmarc down"
 }
