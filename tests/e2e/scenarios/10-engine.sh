@@ -44,9 +44,10 @@ _engine_reset() {
       postfix stop >/dev/null 2>&1 || postfix abort >/dev/null 2>&1 || true
       for _ in $(seq 50); do pgrep -x master >/dev/null || break; sleep 0.1; done
     fi
-    # The milters 9-mail_config starts.
+    # The milters 9-mail_config starts, gone before the next run asks whether they run.
     pkill -x opendkim || true
     pkill -x opendmarc || true
+    for _ in $(seq 50); do pgrep -x "opendkim|opendmarc" >/dev/null || break; sleep 0.1; done
     for f in $files; do
       name=${f//\//_}
       rm -f "$f"

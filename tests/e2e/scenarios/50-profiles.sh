@@ -14,6 +14,7 @@ _profiles_end() {
     [ -e /var/lib/firstboot/state.json ] && firstboot rollback monitoring --force
     fail2ban-client stop || pkill -x fail2ban-server
     pkill -x opendkim; pkill -x opendmarc
+    for _ in $(seq 50); do pgrep -x "opendkim|opendmarc" >/dev/null || break; sleep 0.1; done
     rm -f /var/log/auth.log /var/log/fail2ban.log
     true
   ' >/dev/null 2>&1

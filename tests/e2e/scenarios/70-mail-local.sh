@@ -17,6 +17,7 @@ _mail_local_end() {
   e2e_exec mail -- sh -c '
     for s in opendkim opendmarc; do service "$s" stop; done
     pkill -x opendkim; pkill -x opendmarc
+    for _ in $(seq 50); do pgrep -x "opendkim|opendmarc" >/dev/null || break; sleep 0.1; done
     true
   ' >/dev/null 2>&1
   return "$rc"
