@@ -177,6 +177,23 @@ pub enum Command {
         #[command(subcommand)]
         action: MailboxAction,
     },
+    /// Rotate the DKIM key in stages, one stage per call; `status` says where it stands.
+    ///
+    /// `rotate` first makes a new selector's key and publishes its record beside the
+    /// signing one; called again once that record resolves, it moves signing to the new
+    /// selector and keeps the old record published; called again after
+    /// mail.dkim.retire_after (default 7 days), it withdraws the old record. Each stage
+    /// runs 9-mail_config again (backed up, checked, rolled back on failure), and a stage
+    /// that cannot proceed yet says why and changes nothing.
+    #[command(after_help = "Examples:\n  \
+    firstboot dkim rotate                       start (new selector s<YYYYMMDD>) or continue\n  \
+    firstboot dkim rotate --selector mail2027   start with a chosen selector\n  \
+    firstboot dkim status                       signing selector and the rotation's stage")]
+    Dkim {
+        /// What to do.
+        #[command(subcommand)]
+        action: DkimAction,
+    },
     /// Print shell completions for SHELL on stdout (packages install them).
     ///
     /// Example: firstboot completions bash > /usr/share/bash-completion/completions/firstboot
@@ -216,4 +233,22 @@ pub enum MailboxAction {
     },
     /// List mailboxes and where each is declared (config.yaml or `mailbox add`).
     List,
+}
+
+/// `firstboot dkim` actions.
+#[derive(Debug, Subcommand)]
+pub enum DkimAction {
+    /// Start a rotation, or take its next stage.
+    Rotate {
+        /// The new selector when starting [default: s<YYYYMMDD>].
+        #[arg(long, value_name = "NAME")]
+        selector: Option<String>,
+        #[command(flatten)]
+        sel: Selection,
+    },
+    /// The signing selector and where a rotation stands.
+    Status {
+        #[command(flatten)]
+        sel: Selection,
+    },
 }

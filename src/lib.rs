@@ -24,6 +24,7 @@ pub mod lock;
 pub mod logging;
 pub mod mailbox;
 pub mod manifest;
+pub mod overrides;
 pub mod paths;
 pub mod postfix_fact;
 pub mod profile;

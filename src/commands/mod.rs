@@ -1,5 +1,6 @@
 //! One file per subcommand: each turns parsed arguments into engine calls and output.
 
+pub mod dkim;
 pub mod dns_summary;
 pub mod docs;
 pub mod list;
@@ -73,6 +74,12 @@ pub fn dispatch(cli: Cli, logs: &Logs) -> Result<()> {
         Command::Mailbox { action } => mailbox::mailbox(&cli, action, logs),
         Command::Completions { shell } => docs::completions(*shell),
         Command::Man => docs::man(),
+        Command::Dkim { action } => match action {
+            crate::cli::DkimAction::Rotate { selector, sel } => {
+                dkim::rotate(&cli, sel, selector.as_deref(), logs)
+            }
+            crate::cli::DkimAction::Status { sel } => dkim::status(&cli, sel),
+        },
     }
 }
 

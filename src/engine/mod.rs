@@ -240,6 +240,12 @@ pub fn prepare(opts: &Options, fallback_profile: Option<&str>) -> Result<Prepare
     let mut fill: Vec<String> = catalog.globals.keys().cloned().collect();
     fill.extend(profile_modules.iter().map(|m| m.name().to_string()));
     let profile_file = format!("embedded:profiles/{profile}.yaml");
+    let overrides = crate::overrides::Overrides::load(&root)?;
+    let overrides_file = root
+        .path(crate::overrides::OVERRIDES_FILE)?
+        .display()
+        .to_string();
+    let overrides_value = overrides.as_value();
     let inputs = resolve(
         &catalog.schema(),
         &fill,
@@ -249,6 +255,8 @@ pub fn prepare(opts: &Options, fallback_profile: Option<&str>) -> Result<Prepare
             profile_file: &profile_file,
             profile_defaults: &prof.defaults,
             facts: &facts,
+            overrides: (!overrides.0.is_empty())
+                .then_some((overrides_file.as_str(), &overrides_value)),
         },
     )?;
     let redactor = Redactor::new(inputs.secrets.clone());

@@ -1,5 +1,6 @@
-//! Resolution: the config file over profile defaults over manifest defaults over host
-//! facts, each source checked against the schema first, every problem reported at once.
+//! Resolution: values set by firstboot's commands (`src/overrides.rs`) over the config
+//! file over profile defaults over manifest defaults over host facts, each source
+//! checked against the schema first, every problem reported at once.
 
 use super::kinds::{check, join, Problems};
 use super::schema::{InputDecl, InputKind};
@@ -20,6 +21,8 @@ pub struct Sources<'a> {
     pub profile_defaults: &'a Map<String, Value>,
     /// Host facts.
     pub facts: &'a Facts,
+    /// Values set by firstboot's own commands, with their file's name.
+    pub overrides: Option<(&'a str, &'a Value)>,
 }
 
 /// Validated inputs: the template context, and the secret values in it.
@@ -91,13 +94,22 @@ pub fn resolve(
         &mut p,
     );
     to_diags(&mut diags, src.profile_file, p);
-    let (Some(config), Some(profile)) = (config, profile) else {
+    let over = match src.overrides {
+        Some((file, v)) => {
+            let mut p = Problems::new();
+            let checked = check(schema, v, "", &mut p);
+            to_diags(&mut diags, file, p);
+            checked
+        }
+        None => Some(Value::Object(Map::new())),
+    };
+    let (Some(config), Some(profile), Some(over)) = (config, profile, over) else {
         if let Some(t) = src.config_text {
             diags.locate_in(src.config_file, t);
         }
         return Err(diags);
     };
-    let merged = merge(profile, config);
+    let merged = merge(merge(profile, config), over);
     let mut root = Value::Object(Map::new());
     let mut p = Problems::new();
     for (name, decl) in &schema.fields {
