@@ -54,6 +54,14 @@ _mail_full_swaks() {
     --timeout 20 "$@" 2>&1
 }
 
+# _mail_full_tls PORT OPENSSL-ARGS...: a TLS handshake with mail's PORT from world succeeds.
+_mail_full_tls() {
+  local port=$1
+  shift
+  e2e_exec world -- sh -c 'echo | timeout 10 openssl s_client -connect "$0" "$@" 2>&1 |
+    grep -Eq "Cipher is [A-Z0-9]"' "$_MAIL_FULL_V4:$port" "$@"
+}
+
 # _mail_full_delivered SUBJECT: a message with that subject is in alice's Maildir.
 _mail_full_delivered() {
   e2e_exec mail -- sh -c 'grep -rqs -- "$1" "$2/new" "$2/cur"' sh "$1" "$_MAIL_FULL_BOX"
@@ -71,6 +79,17 @@ scenario_mail_full_submission_imaps_pop3s() {
   done
   for port in 143 110; do
     [[ "$out" != *":$port "* ]] || e2e_fail "plain port $port is open: $out"
+  done
+
+  # The TLS policy as openssl sees it on 993 and 995: TLS 1.2 with ECDHE+AEAD is taken;
+  # CBC suites and TLS 1.1 are not.
+  local port aead='ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256'
+  local cbc='ECDHE-ECDSA-AES128-SHA:ECDHE-RSA-AES128-SHA:AES128-SHA:@SECLEVEL=0'
+  for port in 993 995; do
+    _mail_full_tls "$port" -tls1_2 -cipher "$aead" ||
+      e2e_fail "port $port refuses TLS 1.2 with ECDHE+AES-GCM"
+    ! _mail_full_tls "$port" -tls1_2 -cipher "$cbc" || e2e_fail "port $port accepts a CBC suite"
+    ! _mail_full_tls "$port" -tls1_1 -cipher 'DEFAULT:@SECLEVEL=0' || e2e_fail "port $port accepts TLS 1.1"
   done
 
   # 587 with STARTTLS and 465 with implicit TLS, AUTH as alice: to herself and to world.
