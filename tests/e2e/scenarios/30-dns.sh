@@ -95,8 +95,11 @@ _dns_end() {
   return "$rc"
 }
 
-# The config: the mail host's facts, publication to dns with the key in $1.
+# The config: the mail host's facts, publication to dns with the key in $1, then
+# any further config lines given.
 _dns_config() {
+  local secret=$1
+  shift
   e2e_mail_config \
     "dns:" \
     "  publish:" \
@@ -104,8 +107,9 @@ _dns_config() {
     "    zone: example.test" \
     "    tsig_name: firstboot" \
     "    tsig_algorithm: hmac-sha256" \
-    "    tsig_secret_file: /etc/firstboot/tsig.key"
-  printf '%s\n' "$1" | e2e_put mail /etc/firstboot/tsig.key 0600
+    "    tsig_secret_file: /etc/firstboot/tsig.key" \
+    "$@"
+  printf '%s\n' "$secret" | e2e_put mail /etc/firstboot/tsig.key 0600
 }
 
 scenario_dns_publish_tsig() {

@@ -33,17 +33,7 @@ _dkim_want() {
 scenario_dkim_rotation_through_all_stages() {
   _dns_begin
   trap _dkim_end EXIT
-  e2e_mail_config \
-    "dns:" \
-    "  publish:" \
-    "    server: ${E2E_HOST_V4[dns]}" \
-    "    zone: example.test" \
-    "    tsig_name: firstboot" \
-    "    tsig_algorithm: hmac-sha256" \
-    "    tsig_secret_file: /etc/firstboot/tsig.key" \
-    "mail:" \
-    "  dkim: {retire_after: 2s}"
-  printf "%s\n" "$(cat "$E2E_STATE/shared/tsig.secret")" | e2e_put mail /etc/firstboot/tsig.key 0600
+  _dns_config "$(cat "$E2E_STATE/shared/tsig.secret")" "mail:" "  dkim: {retire_after: 2s}"
   local out new=$_DKIM_NEW old_want
   out=$(e2e_exec mail -- firstboot run --profile standard 2>&1) || e2e_fail "first run failed: $out"
   old_want=$(_dkim_want default)
