@@ -1,5 +1,6 @@
 //! What the terminal shows: each progress line once (stdout), log lines on stderr only
-//! with `-v` and never repeating a progress line, a plan legend, and `list --json`.
+//! with `-v` and never repeating a progress line, a plan legend and each step's
+//! line, and `list --json`.
 
 mod common;
 use common::*;
@@ -66,4 +67,27 @@ fn list_json_shows_which_inputs_are_required_or_optional() {
     assert_eq!(relay["optional"], true, "{relay}");
     assert_eq!(relay["fields"]["host"]["required"], true, "{relay}");
     assert!(relay["fields"]["port"].get("required").is_none(), "{relay}");
+}
+
+#[test]
+fn plan_names_each_step_with_its_mode_and_owner() {
+    let t = Tree::new(CONFIG);
+    let o = t.fb(&["plan", "--profile", "standard"]);
+    ok(&o);
+    let plan = stdout(&o);
+    let line = |target: &str| {
+        plan.lines()
+            .find(|l| l.contains(target))
+            .unwrap_or_else(|| panic!("no line for {target:?} in:\n{plan}"))
+            .to_string()
+    };
+    // A directory and a file that give no owner are root's.
+    assert_eq!(
+        line("directory /etc/firstboot/ssl"),
+        " + directory /etc/firstboot/ssl: create (0755 root:root)"
+    );
+    assert_eq!(
+        line("file /etc/firstboot/ssl/ffdhe2048.pem"),
+        " + file /etc/firstboot/ssl/ffdhe2048.pem: create (0644 root:root)"
+    );
 }

@@ -138,6 +138,8 @@ fn broken_manifests_are_reported_with_file_and_key() {
         "steps[1].file: unknown field `contnet`",
         "steps[2].command: command `/bin/true` has no guard",
         "steps[3].template: no template `missing.tera`",
+        "steps[4].file: file /etc/both: give exactly one of `template` and `content`",
+        "steps[5].file: file /etc/neither: give exactly one of `template` and `content`",
         "nonumber/module.yaml",
     ] {
         assert!(err.contains(e), "expected {e:?} in:\n{err}");

@@ -44,4 +44,18 @@ mod tests {
         assert!(serde_json::from_str::<Mode>("644").is_err());
         assert!(serde_json::from_str::<Mode>("\"0999\"").is_err());
     }
+
+    #[test]
+    fn at_most_0o7777_and_at_least_three_digits() {
+        let read = |s: &str| serde_json::from_value::<Mode>(serde_json::json!(s));
+        assert_eq!(read("7777").map_err(|e| e.to_string()), Ok(Mode(0o7777)));
+        assert_eq!(read("600").map_err(|e| e.to_string()), Ok(Mode(0o600)));
+        for bad in ["10000", "17777", "64", "7"] {
+            assert_eq!(
+                read(bad).map_err(|e| e.to_string()),
+                Err(format!("mode {bad:?} is not an octal mode like \"0644\"")),
+                "{bad}"
+            );
+        }
+    }
 }
