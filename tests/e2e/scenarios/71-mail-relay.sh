@@ -178,3 +178,27 @@ scenario_mail_relay_front_end_forwards() {
     e2e_fail "mail relayed for acme, which is not trusted"
   e2e_assert_contains "$out" "554 5.7.1" "relay from an untrusted host"
 }
+
+# Relay mode as a user runs it: the whole standard profile (no --only) with
+# publication to the test DNS. Mail submitted on mail leaves through world's
+# smarthost signed by OpenDKIM for example.test, and world's dkimverify
+# (python3-dkim) passes against the DKIM record the run published. Uses
+# 70-mail-local.sh's end (milters stopped) and 30-dns.sh's save/restore.
+scenario_mail_relay_signed_dkimverify() {
+  local token file out
+  _dns_begin
+  trap _mail_local_end EXIT
+  _dns_config "$(cat "$E2E_STATE/shared/tsig.secret")" "mail:" "  maillog_file: /var/log/mail.log" \
+    "  mode: relay" \
+    "  relay: {host: mx.example.net, port: 587, username: $E2E_RELAY_USER, password_file: $_RELAY_PASSWORD_FILE}"
+  e2e_put mail "$_RELAY_PASSWORD_FILE" 0600 <"$E2E_STATE/shared/relay.secret"
+  out=$(e2e_exec mail -- firstboot run --profile standard 2>&1) ||
+    e2e_fail "firstboot run --profile standard (relay) failed: $(tail -n 5 <<<"$out" | paste -sd ' ')"
+  e2e_retry 10 e2e_exec mail -- bash -c 'exec 3<>/dev/tcp/127.0.0.1/25' ||
+    e2e_fail "postfix in mail does not listen on 127.0.0.1:25"
+  token="fb-e2e-relay-signed-$RANDOM$RANDOM"
+  _relay_submit "$token"
+  file=$(_relay_delivered "$token")
+  e2e_assert_contains "$(e2e_exec world -- cat "$file")" "d=example.test" "DKIM-Signature of the relayed message"
+  e2e_assert_contains "$(e2e_exec world -- sh -c 'dkimverify <"$1"' sh "$file" 2>&1)" "signature ok" "dkimverify"
+}
