@@ -125,6 +125,29 @@ scenario_mail_local_signed_to_world() {
   e2e_assert_contains "$(e2e_exec world -- sh -c 'dkimverify <"$1"' sh "$file" 2>&1)" "signature ok" "dkimverify"
 }
 
+# An input Postfix refuses (a log file outside its maillog_file_prefixes, which our
+# own input check cannot know: Postfix's tools stop at the first step that runs one,
+# before `postfix check` would) rolls 9-mail_config back with exit 1, and the
+# configuration that worked before still delivers, signed.
+scenario_mail_local_refused_input_rolls_back_mail_still_flows() {
+  _mail_local_run
+  local out rc=0 token file
+  e2e_exec mail -- sed -i 's|maillog_file: /var/log/mail.log|maillog_file: /tmp/mail.log|' \
+    /etc/firstboot/config.yaml
+  out=$(e2e_exec mail -- firstboot run --profile standard 2>&1) || rc=$?
+  e2e_assert_eq 1 "$rc" "exit status of a run Postfix's check refuses ($out)"
+  e2e_assert_contains "$out" "module 9-mail_config failed and was rolled back" "the run's error"
+  e2e_assert_contains "$out" "does not match any prefix in maillog_file_prefixes" "Postfix's own reason"
+  e2e_assert_eq "/var/log/mail.log" "$(e2e_exec mail -- postconf -h maillog_file)" "main.cf after the rollback"
+  e2e_exec mail -- postfix check || e2e_fail "postfix check fails after the rollback"
+  token="fb-e2e-after-rollback-$RANDOM$RANDOM"
+  printf 'From: admin@example.test\nTo: bob@example.net\nSubject: e2e %s\n\ntoken %s\n' "$token" "$token" |
+    e2e_exec mail -- sendmail -f admin@example.test bob@example.net || e2e_fail "sendmail on mail failed"
+  file=$(e2e_retry 30 _mail_local_at_world "$token") ||
+    e2e_fail "no message with $token at world after the rollback; mail's log: $(e2e_exec mail -- tail -n 5 /var/log/mail.log)"
+  e2e_assert_contains "$(e2e_exec world -- cat "$file")" "DKIM-Signature:" "message sent after the rollback"
+}
+
 # Mail from world (bob@example.net, through world's Postfix and the MX of
 # example.test) to carol, a local user on mail, lands in /var/mail/carol with
 # Received-SPF from the SPF policy agent and OpenDMARC's Authentication-Results.
