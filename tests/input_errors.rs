@@ -140,6 +140,9 @@ fn broken_manifests_are_reported_with_file_and_key() {
         "steps[3].template: no template `missing.tera`",
         "steps[4].file: file /etc/both: give exactly one of `template` and `content`",
         "steps[5].file: file /etc/neither: give exactly one of `template` and `content`",
+        "steps[6].block: block /etc/both: give exactly one of `template` and `content`",
+        "steps[7].block: block /etc/neither: give exactly one of `template` and `content`",
+        "steps[8].block: block marker must be one non-empty line",
         "nonumber/module.yaml",
     ] {
         assert!(err.contains(e), "expected {e:?} in:\n{err}");
