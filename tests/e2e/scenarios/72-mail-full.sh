@@ -29,19 +29,11 @@ _mail_full_up() {
   _dns_begin
   trap _mail_full_end EXIT
   hash=$(openssl passwd -6 "$_MAIL_FULL_PW")
-  e2e_mail_config \
-    "dns:" \
-    "  publish:" \
-    "    server: ${E2E_HOST_V4[dns]}" \
-    "    zone: example.test" \
-    "    tsig_name: firstboot" \
-    "    tsig_algorithm: hmac-sha256" \
-    "    tsig_secret_file: /etc/firstboot/tsig.key" \
+  _dns_config "$(cat "$E2E_STATE/shared/tsig.secret")" \
     "mail:" \
     "  maillog_file: /var/log/mail.log" \
     "  users:" \
     "    - {name: alice, password_hash: \"{SHA512-CRYPT}$hash\"}"
-  printf '%s\n' "$(cat "$E2E_STATE/shared/tsig.secret")" | e2e_put mail /etc/firstboot/tsig.key 0600
   # Monitoring left out: 50-profiles.sh runs the whole profile.
   out=$(e2e_exec mail -- firstboot run --profile advanced --only ssl --only dns --only mail 2>&1) ||
     e2e_fail "firstboot run --profile advanced failed: $out"
