@@ -60,6 +60,18 @@ fn a_rotation_stage_in_the_overrides_shapes_records_and_status() {
         stdout(&o)
     );
     assert!(stdout(&o).contains("default retired"), "{}", stdout(&o));
+    // No clock kept for it (set by hand, or lost): never "withdraw now".
+    assert!(stdout(&o).contains("with no clock yet"), "{}", stdout(&o));
+    t.write(
+        "/var/lib/firstboot/dkim-rotation.json",
+        r#"{"switched_at": 1800000000}"#,
+    );
+    let o = t.fb(&["dkim", "status", "--profile", "standard"]);
+    assert!(
+        stdout(&o).contains("published until 2027-01-22T08:00:00Z"),
+        "7 days after the switch: {}",
+        stdout(&o)
+    );
     // The config says otherwise; the rotation's own value wins (the config is the
     // first boot's, the rotation moved on since).
     let t2 = Tree::new(&format!("{CONFIG}mail:\n  dkim: {{selector: default}}\n"));

@@ -243,19 +243,31 @@ pub fn rotate(cli: &Cli, sel: &Selection, new: Option<&str>, logs: &Logs) -> Res
                 return Ok(());
             }
             let (old, next) = (d.selector.clone(), next.clone());
-            stage(cli, sel, logs, |o| {
+            // The clock first: a kill after the switch must never leave a retired
+            // selector without it (it would be withdrawn at once).
+            save_rotation(&root, &Rotation { switched_at: Some(now()) })?;
+            if let Err(e) = stage(cli, sel, logs, |o| {
                 o.set("mail.dkim.selector", Some(json!(next)));
                 o.set("mail.dkim.retired", Some(json!(old)));
                 o.set("mail.dkim.next", None);
-            })?;
-            save_rotation(&root, &Rotation { switched_at: Some(now()) })?;
+            }) {
+                root.remove_file(ROTATION_FILE)?;
+                return Err(e);
+            }
             println!(
                 "dkim: {next} signs now; {old} stays published until {} (then run `firstboot dkim rotate` to withdraw it)",
                 when(now() + d.retire_after)
             );
         }
         (None, Some(retired)) => {
-            let since = load_rotation(&root)?.switched_at.unwrap_or(0);
+            // No clock (lost, or a retired selector set by hand): it starts now.
+            let since = match load_rotation(&root)?.switched_at {
+                Some(t) => t,
+                None => {
+                    save_rotation(&root, &Rotation { switched_at: Some(now()) })?;
+                    now()
+                }
+            };
             if now() < since + d.retire_after {
                 println!(
                     "dkim: {} signs; {retired} is withdrawn after {} (mail.dkim.retire_after)",
@@ -298,13 +310,15 @@ pub fn status(cli: &Cli, sel: &Selection) -> Result<()> {
         (Some(n), _) => println!(
             "rotation: {n} made and published, signing moves to it once it resolves (`firstboot dkim rotate`)"
         ),
-        (None, Some(r)) => {
-            let since = load_rotation(&p.host.root)?.switched_at.unwrap_or(0);
-            println!(
+        (None, Some(r)) => match load_rotation(&p.host.root)?.switched_at {
+            Some(since) => println!(
                 "rotation: {r} retired, published until {} (`firstboot dkim rotate` then withdraws it)",
                 when(since + d.retire_after)
-            );
-        }
+            ),
+            None => println!(
+                "rotation: {r} retired, with no clock yet: the next `firstboot dkim rotate` starts mail.dkim.retire_after"
+            ),
+        },
         (None, None) => println!("rotation: none in progress"),
     }
     Ok(())
