@@ -28,7 +28,7 @@ impl Overrides {
                 "parse",
                 &root.path(OVERRIDES_FILE).unwrap_or_default(),
                 std::io::Error::other(format!(
-                    "not a JSON object; it is written by firstboot commands only (restore it from /var/log/firstboot/backups or remove it to drop what they set; see {STATE_DIR})"
+                    "not a JSON object; it is written by firstboot commands only (`firstboot dkim rotate`): remove it to drop what they set, and the config file's values apply again (files in {STATE_DIR} are not in the backups)"
                 )),
             )),
         }
