@@ -4,7 +4,8 @@
 # stages: (1) the new selector's key is made and its record published beside the old
 # one, which still signs; (2) signing moves to the new selector, the old record stays;
 # (3) once mail.dkim.retire_after (2 s here) has passed, the old record is withdrawn from
-# the zone. A later whole run keeps the new selector. Uses 30-dns.sh's save/restore.
+# the zone. A later whole run keeps the new selector. Uses 30-dns.sh's save/restore
+# and 70-mail-local.sh's look into bob's Maildir on world.
 
 _DKIM_NEW=s2027
 
@@ -53,9 +54,14 @@ scenario_dkim_rotation_through_all_stages() {
   out=$(e2e_exec mail -- firstboot dkim status 2>&1) || e2e_fail "status failed: $out"
   e2e_assert_contains "$out" "signing selector: $new" "status after the switch"
   e2e_assert_eq "$old_want" "$(_dkim_record default)" "the retired record before retire_after"
-  if e2e_exec mail -- test -e /etc/opendkim/KeyTable; then
-    e2e_assert_contains "$(e2e_exec mail -- cat /etc/opendkim/KeyTable)" "$new" "OpenDKIM's KeyTable signs with $new"
-  fi
+  # What a receiver sees: mail sent now is signed with the new selector and verifies.
+  local token file
+  token="fb-e2e-rotation-$RANDOM$RANDOM"
+  printf 'From: admin@example.test\nTo: bob@example.net\nSubject: e2e %s\n\ntoken %s\n' "$token" "$token" |
+    e2e_exec mail -- sendmail -f admin@example.test bob@example.net || e2e_fail "sendmail on mail failed"
+  file=$(e2e_retry 30 _mail_local_at_world "$token") || e2e_fail "no message with $token at world after the switch"
+  e2e_assert_contains "$(e2e_exec world -- cat "$file")" "s=$new;" "the signature's selector after the switch"
+  e2e_assert_contains "$(e2e_exec world -- sh -c 'dkimverify <"$1"' sh "$file" 2>&1)" "signature ok" "dkimverify after the switch"
 
   # Stage 3: after retire_after, the old record is withdrawn; the new one stays.
   sleep 3
