@@ -49,33 +49,51 @@ pub fn read_config(root: &Root, given: Option<&Path>) -> Result<(String, Option<
     }
 }
 
-/// The profile the config file names (`profile: advanced`), checked by `known`; `None`
-/// when it names none. A YAML error or a bad name is an input error naming file, line
-/// and key (the rest of the file is checked once the profile is known).
+/// A problem of the config file at `key` (empty: the whole file), located in `text`.
+fn config_error(file: &str, text: &str, line: Option<usize>, key: &str, reason: String) -> Error {
+    let mut d = crate::diag::Diagnostics::default();
+    d.0.push(crate::diag::Diagnostic {
+        file: file.to_string(),
+        key: key.to_string(),
+        line,
+        reason,
+    });
+    d.locate_in(file, text);
+    Error::Input(d)
+}
+
+/// The config file parsed once (an empty document is an empty map); a YAML error is an
+/// input error naming file and line.
+pub fn parse_config(file: &str, text: &str) -> Result<serde_json::Value> {
+    match crate::yaml::parse(text) {
+        Ok(serde_json::Value::Null) => Ok(serde_json::Value::Object(Default::default())),
+        Ok(v) => Ok(v),
+        Err(e) => Err(config_error(file, text, e.line, "", e.message)),
+    }
+}
+
+/// The profile the parsed config names (`profile: advanced`), checked by `known`; `None`
+/// when it names none. A bad name is an input error naming file, line and key (the rest
+/// of the file is checked once the profile is known).
 pub fn config_profile(
     file: &str,
     text: &str,
+    config: &serde_json::Value,
     known: impl Fn(&str) -> std::result::Result<(), String>,
 ) -> Result<Option<String>> {
-    let fail = |line, key: &str, reason: String| {
-        let mut d = crate::diag::Diagnostics::default();
-        d.0.push(crate::diag::Diagnostic {
-            file: file.to_string(),
-            key: key.to_string(),
-            line,
-            reason,
-        });
-        d.locate_in(file, text);
-        Error::Input(d)
-    };
-    let v: serde_json::Value = crate::yaml::parse(text).map_err(|e| fail(e.line, "", e.message))?;
-    match v.get("profile") {
+    match config.get("profile") {
         None | Some(serde_json::Value::Null) => Ok(None),
         Some(serde_json::Value::String(p)) => match known(p) {
             Ok(()) => Ok(Some(p.clone())),
-            Err(why) => Err(fail(None, "profile", why)),
+            Err(why) => Err(config_error(file, text, None, "profile", why)),
         },
-        Some(_) => Err(fail(None, "profile", "must be a profile name".into())),
+        Some(_) => Err(config_error(
+            file,
+            text,
+            None,
+            "profile",
+            "must be a profile name".into(),
+        )),
     }
 }
 

@@ -189,10 +189,14 @@ pub fn prepare(opts: &Options, fallback_profile: Option<&str>) -> Result<Prepare
         let k: Vec<&str> = catalog.profiles.keys().map(String::as_str).collect();
         k.join(", ")
     };
-    // Checked even under --profile (a wrong name there is a mistake worth hearing of);
-    // a config that never says "profile" is not parsed twice.
-    let in_config = match config_text.as_deref() {
-        Some(text) if text.contains("profile") => files::config_profile(&config_file, text, |p| {
+    // Parsed once, here; `resolve` checks it against the schema. The profile it names is
+    // checked even under --profile (a wrong name there is a mistake worth hearing of).
+    let config_value = match config_text.as_deref() {
+        Some(text) => Some(files::parse_config(&config_file, text)?),
+        None => None,
+    };
+    let in_config = match (config_text.as_deref(), &config_value) {
+        (Some(text), Some(v)) => files::config_profile(&config_file, text, v, |p| {
             catalog
                 .profiles
                 .contains_key(p)
@@ -252,6 +256,7 @@ pub fn prepare(opts: &Options, fallback_profile: Option<&str>) -> Result<Prepare
         &Sources {
             config_file: &config_file,
             config_text: config_text.as_deref(),
+            config: config_value.as_ref(),
             profile_file: &profile_file,
             profile_defaults: &prof.defaults,
             facts: &facts,

@@ -13,8 +13,10 @@ use serde_json::{Map, Value};
 pub struct Sources<'a> {
     /// Config file name, for messages.
     pub config_file: &'a str,
-    /// Its text (`None` when there is no config file).
+    /// Its text (`None` when there is no config file), for line numbers.
     pub config_text: Option<&'a str>,
+    /// Its parsed value (parsed once, by the caller).
+    pub config: Option<&'a Value>,
     /// Profile file name, for messages.
     pub profile_file: &'a str,
     /// The profile's default inputs.
@@ -67,24 +69,10 @@ pub fn resolve(
     src: &Sources,
 ) -> Result<Resolved, Diagnostics> {
     let mut diags = Diagnostics::default();
-    let config = match src.config_text {
-        None => Value::Object(Map::new()),
-        Some(text) => match crate::yaml::parse::<Value>(text) {
-            Ok(Value::Null) => Value::Object(Map::new()),
-            Ok(v) => v,
-            Err(e) => {
-                diags.0.push(crate::diag::Diagnostic {
-                    file: src.config_file.into(),
-                    key: String::new(),
-                    line: e.line,
-                    reason: e.message,
-                });
-                return Err(diags);
-            }
-        },
-    };
+    let empty = Value::Object(Map::new());
+    let config = src.config.unwrap_or(&empty);
     let mut p = Problems::new();
-    let config = check(schema, &config, "", &mut p);
+    let config = check(schema, config, "", &mut p);
     to_diags(&mut diags, src.config_file, p);
     let mut p = Problems::new();
     let profile = check(
