@@ -77,13 +77,19 @@ pub enum Command {
     Run {
         #[command(flatten)]
         sel: Selection,
-        /// Re-run modules already done on this instance.
+        /// Re-run modules already done on this instance (and ignore the stamp of
+        /// --once-per-instance).
         #[arg(long)]
         force: bool,
         /// Replace managed files edited by hand since firstboot wrote them (the edited
         /// copy is kept in the backup).
         #[arg(long)]
         overwrite: bool,
+        /// Do nothing, before reading the config, when a complete run of a whole profile
+        /// already succeeded on this instance (/var/lib/firstboot/instance.json names its
+        /// id): the systemd unit's way to run once per instance.
+        #[arg(long, conflicts_with = "only")]
+        once_per_instance: bool,
     },
     /// Show what `run` would change, as unified diffs; changes nothing.
     ///

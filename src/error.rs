@@ -51,5 +51,14 @@ impl From<Diagnostics> for Error {
     }
 }
 
+impl From<crate::instance_data::InstanceDataError> for Error {
+    fn from(e: crate::instance_data::InstanceDataError) -> Self {
+        match e {
+            crate::instance_data::InstanceDataError::Host(h) => Error::Host(h),
+            crate::instance_data::InstanceDataError::Bad(d) => Error::Input(Diagnostics(vec![d])),
+        }
+    }
+}
+
 /// Result with [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -2,7 +2,7 @@
 //! instance id that decides whether a module already ran on this machine.
 
 use crate::host::{HostError, Root};
-use serde_json::Value;
+use crate::instance_data::{first_line, InstanceData};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 /// What we know about the host before reading the config.
@@ -21,25 +21,14 @@ pub struct Facts {
 }
 
 impl Facts {
-    /// Gather facts for `root`; network facts only on the live system.
-    pub fn gather(root: &Root) -> Result<Facts, HostError> {
-        let instance_data: Option<Value> = root
-            .read("/run/cloud-init/instance-data.json")?
-            .and_then(|d| serde_json::from_slice(&d).ok());
-        let v1 = |k: &str| {
-            instance_data
-                .as_ref()
-                .and_then(|d| d.pointer(&format!("/v1/{k}")))
-                .and_then(Value::as_str)
-                .map(str::to_string)
-        };
-        let instance_id = match v1("instance_id") {
-            Some(id) => id,
-            None => first_line(root, "/var/lib/cloud/data/instance-id")?
-                .or(first_line(root, "/etc/machine-id")?)
-                .unwrap_or_else(|| "unknown".to_string()),
-        };
-        let mut fqdn = v1("local_hostname").filter(|h| h.contains('.'));
+    /// Gather facts for `root` (with cloud-init's instance data, when there is some);
+    /// network facts only on the live system.
+    pub fn gather(root: &Root, data: Option<&InstanceData>) -> Result<Facts, HostError> {
+        let instance_id = crate::instance_data::instance_id(root, data)?
+            .unwrap_or_else(|| crate::stamp::UNKNOWN_INSTANCE.to_string());
+        let mut fqdn = data
+            .and_then(|d| d.local_hostname.clone())
+            .filter(|h| h.contains('.'));
         if fqdn.is_none() {
             fqdn = if root.is_live() {
                 nix::unistd::gethostname()
@@ -77,16 +66,6 @@ impl Facts {
             _ => None,
         }
     }
-}
-
-fn first_line(root: &Root, path: &str) -> Result<Option<String>, HostError> {
-    Ok(root.read(path)?.and_then(|d| {
-        String::from_utf8_lossy(&d)
-            .lines()
-            .next()
-            .map(|l| l.trim().to_string())
-            .filter(|l| !l.is_empty())
-    }))
 }
 
 /// Interface of the IPv4 default route, from /proc/net/route.
@@ -156,7 +135,7 @@ mod tests {
         std::fs::create_dir(t.path().join("etc")).unwrap();
         std::fs::write(t.path().join("etc/machine-id"), "abc123\n").unwrap();
         std::fs::write(t.path().join("etc/hostname"), "mx.example.test\n").unwrap();
-        let f = Facts::gather(&Root::new(t.path())).unwrap();
+        let f = Facts::gather(&Root::new(t.path()), None).unwrap();
         assert_eq!(f.instance_id, "abc123");
         assert_eq!(f.fqdn.as_deref(), Some("mx.example.test"));
         assert!(f.ipv4.is_none());

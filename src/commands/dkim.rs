@@ -109,7 +109,15 @@ fn stage(cli: &Cli, sel: &Selection, logs: &Logs, edit: impl Fn(&mut Overrides))
     };
     let mut only = sel.clone();
     only.only = vec!["mail".into()];
-    let result = super::run::run(cli, &only, true, false, logs);
+    let result = super::run::run(
+        cli,
+        &only,
+        super::run::Flags {
+            force: true,
+            ..Default::default()
+        },
+        logs,
+    );
     if result.is_err() {
         let _lock = crate::lock::acquire(&root)?;
         before.save(&root)?;

@@ -43,7 +43,17 @@ pub fn dispatch(cli: Cli, logs: &Logs) -> Result<()> {
             sel,
             force,
             overwrite,
-        } => run::run(&cli, sel, *force, *overwrite, logs),
+            once_per_instance,
+        } => run::run(
+            &cli,
+            sel,
+            run::Flags {
+                force: *force,
+                overwrite: *overwrite,
+                once_per_instance: *once_per_instance,
+            },
+            logs,
+        ),
         Command::Plan { sel, force, json } => plan::plan(&cli, sel, *force, *json),
         Command::Validate { modules, sel, json } => {
             validate::validate(&cli, modules, sel, *json, logs)

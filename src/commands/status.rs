@@ -10,8 +10,11 @@ pub fn status(cli: &Cli, json: bool) -> Result<()> {
     let root = Root::new(&cli.root);
     let state = State::load(&root)?;
     let inflight = crate::journal::pending(&root)?;
+    let stamp = crate::stamp::Stamp::load(&root)?;
     if json {
-        super::print_json(&serde_json::json!({"state": state, "interrupted": inflight}));
+        super::print_json(
+            &serde_json::json!({"state": state, "interrupted": inflight, "provisioned": stamp}),
+        );
         return Ok(());
     }
     if let Some(f) = &inflight {
@@ -40,6 +43,12 @@ pub fn status(cli: &Cli, json: bool) -> Result<()> {
         if let Some(e) = &s.error {
             println!("{:16} {e}", "");
         }
+    }
+    if let Some(s) = stamp {
+        println!(
+            "instance {} provisioned by run {} (profile {}) at {}",
+            s.instance_id, s.run, s.profile, s.finished_at
+        );
     }
     Ok(())
 }

@@ -240,7 +240,8 @@ pub fn prepare(opts: &Options, fallback_profile: Option<&str>) -> Result<Prepare
         }
         selected.retain(|m| opts.only.iter().any(|o| *o == m.id || o == m.name()));
     }
-    let facts = Facts::gather(&root)?;
+    let instance_data = crate::instance_data::InstanceData::load(&root)?;
+    let facts = Facts::gather(&root, instance_data.as_ref())?;
     let mut fill: Vec<String> = catalog.globals.keys().cloned().collect();
     fill.extend(profile_modules.iter().map(|m| m.name().to_string()));
     let profile_file = format!("embedded:profiles/{profile}.yaml");

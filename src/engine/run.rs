@@ -434,6 +434,20 @@ pub fn run(p: &Prepared, opts: RunOpts, rep: &mut dyn Reporter) -> Result<String
     if rec.dirty {
         rec.state.save(root)?;
     }
+    // Every module of the whole profile is done on this instance: stamp it (what
+    // `run --once-per-instance` reads) unless nothing names the instance or the stamp
+    // already does (a no-op run pays no write).
+    let whole = p.selected.len() == p.profile_modules.len();
+    let stamped = crate::stamp::Stamp::load(root)?.is_some_and(|s| s.covers(instance));
+    if whole && instance != crate::stamp::UNKNOWN_INSTANCE && !stamped {
+        crate::stamp::Stamp {
+            instance_id: instance.clone(),
+            run: run_id.clone(),
+            profile: p.profile.clone(),
+            finished_at: crate::timefmt::rfc3339_now(),
+        }
+        .save(root)?;
+    }
     Ok(run_id)
 }
 
