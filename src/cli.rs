@@ -106,15 +106,28 @@ pub enum Command {
     },
     /// Run modules' checks against the host as it is now (default: the profile's modules).
     ///
-    /// Example: firstboot validate 9-mail_config
+    /// Each check has a stable id (`dns.spf`, `postfix.config`...) and ends pass, warn,
+    /// pending (a DNS record not visible yet), fail or skipped (with why). Checks run
+    /// concurrently. Exit 0 when nothing failed, 1 when a check failed.
+    ///
+    /// Examples: firstboot validate 9-mail_config
+    ///           firstboot validate --wait 10m   (until new DNS records are visible)
+    ///           firstboot validate --textfile /var/lib/prometheus/node-exporter
     Validate {
         /// Modules to check (id or short name).
         modules: Vec<String>,
         #[command(flatten)]
         sel: Selection,
-        /// Print one JSON document.
+        /// Print one JSON document (format in docs/guide.md, "validate --json").
         #[arg(long)]
         json: bool,
+        /// Re-check pending checks until they settle or this much time passed (`90s`, `10m`).
+        #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+        wait: Option<std::time::Duration>,
+        /// Also write the results as DIR/firstboot.prom in Prometheus' text format, for
+        /// node_exporter's textfile collector.
+        #[arg(long, value_name = "DIR")]
+        textfile: Option<std::path::PathBuf>,
     },
     /// The DNS records the modules need: what to publish, what is pending, and what you
     /// must add at your DNS provider (PTR). Changes nothing.

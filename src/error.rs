@@ -29,6 +29,9 @@ pub enum Error {
         /// What failed.
         reason: String,
     },
+    /// Results could not be written where asked (`validate --textfile`).
+    #[error("{0}")]
+    Report(String),
     /// `validate` found failing checks.
     #[error("{0} check(s) failed")]
     Checks(usize),

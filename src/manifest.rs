@@ -52,13 +52,43 @@ pub struct Decl {
     pub kind: String,
     /// `{kind: {...}}` as written, strings not yet rendered.
     pub body: Value,
+    /// A check's stable id (`dns.spf`), as written; `None` for steps and for checks
+    /// declared without one (they get `<kind>.<n>`, see [`Decl::check_id`]).
+    pub id: Option<String>,
+    /// A check's hint on how to fix a failure (a Tera string), as written.
+    pub hint: Option<String>,
 }
 
 /// An entry as written, before groups are flattened.
 struct Entry {
     when: Option<String>,
+    id: Option<String>,
+    hint: Option<String>,
     kind: String,
     body: Value,
+}
+
+/// A string-valued key of an entry besides its kind (`when`, `id`, `hint`).
+fn take_str<E: serde::de::Error>(
+    map: &mut Map<String, Value>,
+    key: &str,
+) -> Result<Option<String>, E> {
+    match map.remove(key) {
+        None => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s)),
+        Some(_) => Err(E::custom(format!("`{key}` must be a string"))),
+    }
+}
+
+/// Whether `id` is a usable check id: lowercase letters, digits, `.`, `_` and `-`,
+/// starting with a letter, at most 64 characters (it becomes a Prometheus label value
+/// and a JSON key users script against).
+pub fn valid_check_id(id: &str) -> bool {
+    id.len() <= 64
+        && id.starts_with(|c: char| c.is_ascii_lowercase())
+        && id
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c))
 }
 
 impl<'de> Deserialize<'de> for Entry {
@@ -69,15 +99,19 @@ impl<'de> Deserialize<'de> for Entry {
             Some(Value::String(s)) => Some(s),
             Some(_) => return Err(D::Error::custom("`when` must be a string expression")),
         };
+        let id = take_str::<D::Error>(&mut map, "id")?;
+        let hint = take_str::<D::Error>(&mut map, "hint")?;
         if map.len() != 1 {
             let keys: Vec<&String> = map.keys().collect();
             return Err(D::Error::custom(format!(
-                "a step or check needs exactly one kind key (besides `when`), found {keys:?}"
+                "a step or check needs exactly one kind key (besides `when`, `id`, `hint`), found {keys:?}"
             )));
         }
         let kind = map.keys().next().cloned().unwrap_or_default();
         Ok(Entry {
             when,
+            id,
+            hint,
             kind,
             body: Value::Object(map),
         })
@@ -95,6 +129,17 @@ fn flatten<E: serde::de::Error>(
         let at = format!("{prefix}[{i}]");
         let mut when = outer.to_vec();
         when.extend(e.when.map(|w| (at.clone(), w)));
+        if (e.id.is_some() || e.hint.is_some()) && (what != "checks" || e.kind == what) {
+            return Err(E::custom(format!(
+                "{at}: `id` and `hint` belong on a check, not on a step or a group"
+            )));
+        }
+        if let Some(id) = e.id.as_deref().filter(|id| !valid_check_id(id)) {
+            return Err(E::custom(format!(
+                "{at}.id: {id:?} is not a check id (lowercase letters, digits, `.`, `_`, `-`; \
+                 starts with a letter; at most 64 characters)"
+            )));
+        }
         if e.kind == what {
             let members = e.body.get(what).cloned().unwrap_or(Value::Null);
             let list: Vec<Entry> = serde_json::from_value(members)
@@ -106,6 +151,8 @@ fn flatten<E: serde::de::Error>(
                 when,
                 kind: e.kind,
                 body: e.body,
+                id: e.id,
+                hint: e.hint,
             });
         }
     }
@@ -128,6 +175,15 @@ fn checks<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Decl>, D::Error> {
 }
 
 impl Decl {
+    /// The id of the check at `index` of the flattened list: its own, else `<kind>.<n>`
+    /// (n counted from 1).
+    pub fn check_id(&self, index: usize) -> String {
+        match &self.id {
+            Some(id) => id.clone(),
+            None => format!("{}.{}", self.kind, index + 1),
+        }
+    }
+
     /// Whether the step applies with these inputs (a Tera context converted once per
     /// module, see [`Ctx`]).
     pub fn enabled(&self, ctx: &Ctx) -> Result<bool, RenderError> {
@@ -239,5 +295,57 @@ impl Module {
     /// Path of the manifest, for messages.
     pub fn manifest_path(&self) -> String {
         format!("{}/{}/module.yaml", self.source, self.id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(yaml: &str) -> Result<Manifest, String> {
+        serde_yaml::from_str(yaml).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn checks_carry_ids_and_hints_and_get_a_default_id() {
+        let m = load(
+            "name: x\ndescription: d\nchecks:\n  - id: dns.spf\n    hint: publish it\n    file: {path: /a}\n  - when: 'true'\n    checks:\n      - command: {argv: [true]}\n",
+        )
+        .unwrap();
+        assert_eq!(m.checks[0].id.as_deref(), Some("dns.spf"));
+        assert_eq!(m.checks[0].hint.as_deref(), Some("publish it"));
+        assert_eq!(m.checks[0].check_id(0), "dns.spf");
+        assert_eq!(m.checks[1].id, None);
+        assert_eq!(m.checks[1].check_id(1), "command.2");
+    }
+
+    #[test]
+    fn a_bad_id_or_an_id_on_a_step_or_group_is_refused() {
+        for (yaml, says) in [
+            (
+                "checks:\n  - id: Dns.Spf\n    file: {path: /a}\n",
+                "is not a check id",
+            ),
+            (
+                "checks:\n  - id: 'a b'\n    file: {path: /a}\n",
+                "is not a check id",
+            ),
+            (
+                "checks:\n  - id: [a]\n    file: {path: /a}\n",
+                "`id` must be a string",
+            ),
+            (
+                "steps:\n  - id: a\n    file: {path: /a}\n",
+                "belong on a check",
+            ),
+            ("checks:\n  - id: a\n    checks: []\n", "belong on a check"),
+        ] {
+            let err = load(&format!("name: x\ndescription: d\n{yaml}")).unwrap_err();
+            assert!(err.contains(says), "{yaml}: {err}");
+        }
+        assert!(valid_check_id("tls.imaps-993_x"));
+        assert!(!valid_check_id("1tls"));
+        assert!(!valid_check_id(&"a".repeat(65)));
+        assert!(valid_check_id(&"a".repeat(64)));
     }
 }

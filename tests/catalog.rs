@@ -117,3 +117,22 @@ fn paths_are_checked_against_inputs_and_earlier_outputs() {
         .unwrap()
         .contains("no module is named"));
 }
+
+#[test]
+fn every_shipped_check_has_an_id_and_the_guide_explains_it() {
+    let cat = Catalog::load(&[]).unwrap_or_else(|d| panic!("{d}"));
+    let guide = std::fs::read_to_string("docs/guide.md").unwrap();
+    let mut problems = Vec::new();
+    for m in &cat.modules {
+        for c in &m.manifest.checks {
+            match &c.id {
+                None => problems.push(format!("{} {}: no `id:`", m.id, c.at)),
+                Some(id) if !guide.contains(&format!("`{id}`")) => {
+                    problems.push(format!("{} {}: `{id}` is not in docs/guide.md", m.id, c.at))
+                }
+                Some(_) => {}
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{problems:#?}");
+}

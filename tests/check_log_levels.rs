@@ -5,7 +5,7 @@
 //! subscriber could make that cache say "nobody" for the WARN call site just before this
 //! test's thread-local subscriber looks, and the line would go missing (it did, 1 run in 3).
 
-use firstboot::checks::{run_checks, CheckCx, CheckKind};
+use firstboot::checks::{run_checks, CheckCx, Declared};
 use firstboot::host::fake::host;
 use firstboot::redact::Redactor;
 use serde_json::json;
@@ -17,9 +17,14 @@ fn a_failing_check_is_logged_at_warn_a_passing_one_is_not() {
     let dir = tempfile::tempdir().unwrap();
     let (h, _) = host(dir.path());
     std::fs::write(dir.path().join("here"), "x").unwrap();
-    let checks: Vec<CheckKind> = ["/here", "/absent"]
+    let checks: Vec<Declared> = ["/here", "/absent"]
         .iter()
-        .map(|p| serde_json::from_value(json!({"file": {"path": p}})).unwrap())
+        .map(|p| {
+            Declared::new(
+                *p,
+                serde_json::from_value(json!({"file": {"path": p}})).unwrap(),
+            )
+        })
         .collect();
     let buf = Arc::new(Mutex::new(Vec::<u8>::new()));
     let w = buf.clone();
@@ -43,8 +48,8 @@ fn a_failing_check_is_logged_at_warn_a_passing_one_is_not() {
             .unwrap_or("")
             .to_string()
     };
-    assert!(line("check file /absent: FAIL").contains("WARN"), "{log}");
-    assert!(line("check file /here: PASS").contains("INFO"), "{log}");
+    assert!(line("check /absent file /absent: FAIL").contains("WARN"), "{log}");
+    assert!(line("check /here file /here: PASS").contains("INFO"), "{log}");
 }
 
 /// A log writer into a shared buffer.

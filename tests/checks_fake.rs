@@ -3,7 +3,7 @@
 //! asked), and a `command` check that settles is retried only when a service was
 //! (re)started, through the one `run_checks`.
 
-use firstboot::checks::{run_checks, CheckCx, CheckKind, CheckStatus, Retry};
+use firstboot::checks::{run_checks, CheckCx, CheckKind, CheckStatus, Declared, Retry};
 mod common;
 use common::dns_zone::{serve, Zone};
 use firstboot::dns::{RType, Rendered};
@@ -13,7 +13,7 @@ use serde_json::json;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-fn records_check() -> Vec<CheckKind> {
+fn records_check() -> Vec<Declared> {
     let rec = |name: &str, t: &str, v: &str| {
         let r: Rendered =
             serde_json::from_value(json!({"enabled": "true", "name": name, "type": t, "value": v}))
@@ -27,7 +27,7 @@ fn records_check() -> Vec<CheckKind> {
         rec("example.test", "MX", "10 mail.example.test"),
         rec("example.test", "TXT", "v=spf1 mx -all"),
     ];
-    vec![check]
+    vec![Declared::new("records", check)]
 }
 
 fn cx<'a>(h: &'a firstboot::host::Host, r: &'a Redactor, retry: Retry) -> CheckCx<'a> {
@@ -111,10 +111,13 @@ fn a_settling_command_check_is_retried_after_a_restart_only() {
             exit(if *n >= 3 { 0 } else { 1 }, "")
         }),
     );
-    let checks: Vec<CheckKind> = vec![serde_json::from_value(
-        json!({"command": {"argv": ["swaks", "--server", "127.0.0.1"], "name": "smtp answers"}}),
-    )
-    .unwrap()];
+    let checks = vec![Declared::new(
+        "smtp",
+        serde_json::from_value(
+            json!({"command": {"argv": ["swaks", "--server", "127.0.0.1"], "name": "smtp answers"}}),
+        )
+        .unwrap(),
+    )];
     let redactor = Redactor::default();
     let once = run_checks(&cx(&h, &redactor, Retry::NONE), &checks, &mut |_| {});
     assert_eq!(once[0].status, CheckStatus::Fail);
@@ -156,8 +159,11 @@ fn a_wrong_record_is_not_retried_it_does_not_settle() {
     );
 }
 
-fn command(body: serde_json::Value) -> Vec<CheckKind> {
-    vec![serde_json::from_value(json!({ "command": body })).unwrap()]
+fn command(body: serde_json::Value) -> Vec<Declared> {
+    vec![Declared::new(
+        "command",
+        serde_json::from_value(json!({ "command": body })).unwrap(),
+    )]
 }
 
 #[test]
@@ -169,7 +175,7 @@ fn command_check_output_conditions_and_a_bounded_retry() {
         Box::new(|_, _| exit(0, "smtpd_tls_security_level = may\n")),
     );
     let redactor = Redactor::default();
-    let run = |c: &[CheckKind], retry| run_checks(&cx(&h, &redactor, retry), c, &mut |_| {});
+    let run = |c: &[Declared], retry| run_checks(&cx(&h, &redactor, retry), c, &mut |_| {});
     let contains = |t: &str| command(json!({"argv": ["postconf"], "stdout_contains": t}));
     assert_eq!(
         run(&contains("= may"), Retry::NONE)[0].status,
@@ -212,10 +218,13 @@ fn file_check_defaults_to_exists_and_compares_the_mode() {
     std::fs::write(dir.path().join("k"), "x").unwrap();
     std::fs::set_permissions(dir.path().join("k"), std::fs::Permissions::from_mode(0o640)).unwrap();
     let redactor = Redactor::default();
-    let file = |b: serde_json::Value| -> Vec<CheckKind> {
-        vec![serde_json::from_value(json!({ "file": b })).unwrap()]
+    let file = |b: serde_json::Value| -> Vec<Declared> {
+        vec![Declared::new(
+            "file",
+            serde_json::from_value(json!({ "file": b })).unwrap(),
+        )]
     };
-    let run = |c: &[CheckKind]| run_checks(&cx(&h, &redactor, Retry::NONE), c, &mut |_| {});
+    let run = |c: &[Declared]| run_checks(&cx(&h, &redactor, Retry::NONE), c, &mut |_| {});
     let r = run(&file(json!({"path": "/absent"})));
     assert_eq!(
         (r[0].status, r[0].detail.as_str()),

@@ -108,3 +108,12 @@ fn a_step_group_shares_its_condition() {
         assert_eq!(out.contains("service fail2ban"), planned, "{when}:\n{out}");
     }
 }
+
+#[test]
+fn two_checks_that_both_apply_with_one_id() {
+    refused(
+        "dup-check-id",
+        "module.yaml",
+        "checks[1].id: check id \"fail2ban.jails\" is already used by checks[0]",
+    );
+}

@@ -44,6 +44,29 @@ pub trait Check {
     }
 }
 
+/// A check as a module declares it: a stable id (`dns.spf`; reports, `--json` and
+/// `--textfile` key on it), a hint on how to fix a failure, and the check.
+#[derive(Debug, Clone)]
+pub struct Declared {
+    /// Stable id, unique in its module.
+    pub id: String,
+    /// The manifest's hint, rendered; it replaces the check's own.
+    pub hint: Option<String>,
+    /// The check.
+    pub kind: CheckKind,
+}
+
+impl Declared {
+    /// A check with this id and no hint of the manifest's.
+    pub fn new(id: impl Into<String>, kind: CheckKind) -> Self {
+        Declared {
+            id: id.into(),
+            hint: None,
+            kind,
+        }
+    }
+}
+
 /// A check, by kind: the only registry of check kind names.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]

@@ -35,22 +35,35 @@ impl CheckStatus {
 /// A check's result.
 #[derive(Debug, Clone, Serialize)]
 pub struct CheckResult {
+    /// The declaration's stable id (filled in by [`super::run_checks`]).
+    pub id: String,
     /// What was checked.
     pub name: String,
     /// Pass, fail, pending, skipped or warn.
     pub status: CheckStatus,
     /// Why (for failures: what was found instead).
     pub detail: String,
+    /// How to fix a failure or warning, when the check or the manifest knows.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
 }
 
 impl CheckResult {
     /// A result with this status.
     pub fn new(name: String, status: CheckStatus, detail: impl Into<String>) -> Self {
         CheckResult {
+            id: String::new(),
             name,
             status,
             detail: detail.into(),
+            hint: None,
         }
+    }
+
+    /// The same result with a hint on how to fix it.
+    pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
     }
 
     /// Pass when `ok`, else fail.

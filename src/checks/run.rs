@@ -2,7 +2,7 @@
 //! masked, logged (a failure at WARN) and reported, and a check that may settle is
 //! retried when a service was just (re)started.
 
-use super::{CheckCx, CheckKind, CheckResult, CheckStatus};
+use super::{CheckCx, CheckResult, CheckStatus, Declared};
 use std::time::Duration;
 
 /// How failures of checks that may settle are retried.
@@ -35,41 +35,79 @@ impl Retry {
     }
 }
 
-/// Run `checks` in order; `report` sees each final result. Names and details are masked,
-/// every result is logged (`check NAME: STATUS detail`, failures at WARN), and a failing
-/// check that may settle is retried by `cx.retry`.
+/// Run `checks` concurrently (one thread each: they wait on the network and on
+/// commands, not on the CPU) and return their results in declaration order; `report`
+/// sees each final result in that order. Ids and hints come from the declarations,
+/// names, details and hints are masked, every result is logged (`check ID NAME: STATUS
+/// detail`, failures at WARN, in order), and a failing check that may settle is retried
+/// by `cx.retry`.
 pub fn run_checks(
     cx: &CheckCx,
-    checks: &[CheckKind],
+    checks: &[Declared],
     report: &mut dyn FnMut(&CheckResult),
 ) -> Vec<CheckResult> {
-    let mut out = Vec::with_capacity(checks.len());
-    for c in checks {
-        let check = c.check();
-        let mut r = check.run(cx);
-        let mut left = if check.settles() { cx.retry.retries } else { 0 };
-        while r.status == CheckStatus::Fail && left > 0 {
-            tracing::info!(
-                "check {}: failed ({}); retrying in {:?}",
-                cx.redactor.mask(&r.name),
-                cx.redactor.mask(&r.detail),
-                cx.retry.delay
-            );
-            std::thread::sleep(cx.retry.delay);
-            left -= 1;
-            r = check.run(cx);
+    let span = tracing::Span::current();
+    let raw: Vec<CheckResult> = std::thread::scope(|s| {
+        let running: Vec<_> = checks
+            .iter()
+            .map(|d| {
+                let span = span.clone();
+                s.spawn(move || span.in_scope(|| run_one(cx, d)))
+            })
+            .collect();
+        running
+            .into_iter()
+            .zip(checks)
+            .map(|(t, d)| {
+                t.join().unwrap_or_else(|_| {
+                    CheckResult::new(d.id.clone(), CheckStatus::Fail, "the check panicked")
+                })
+            })
+            .collect()
+    });
+    let mut out = Vec::with_capacity(raw.len());
+    for (mut r, d) in raw.into_iter().zip(checks) {
+        r.id = d.id.clone();
+        if d.hint.is_some() {
+            r.hint = d.hint.clone();
         }
         r.name = cx.redactor.mask(&r.name);
         r.detail = cx.redactor.mask(&r.detail);
+        r.hint = r.hint.map(|h| cx.redactor.mask(&h));
         if r.status == CheckStatus::Fail {
-            tracing::warn!("check {}: {} {}", r.name, r.status.word(), r.detail);
+            tracing::warn!(
+                "check {} {}: {} {}",
+                r.id,
+                r.name,
+                r.status.word(),
+                r.detail
+            );
         } else {
-            tracing::info!(target: "progress", "check {}: {} {}", r.name, r.status.word(), r.detail);
+            tracing::info!(target: "progress", "check {} {}: {} {}", r.id, r.name, r.status.word(), r.detail);
         }
         report(&r);
         out.push(r);
     }
     out
+}
+
+/// One check, retried while it fails and may still settle.
+fn run_one(cx: &CheckCx, d: &Declared) -> CheckResult {
+    let check = d.kind.check();
+    let mut r = check.run(cx);
+    let mut left = if check.settles() { cx.retry.retries } else { 0 };
+    while r.status == CheckStatus::Fail && left > 0 {
+        tracing::info!(
+            "check {}: failed ({}); retrying in {:?}",
+            d.id,
+            cx.redactor.mask(&r.detail),
+            cx.retry.delay
+        );
+        std::thread::sleep(cx.retry.delay);
+        left -= 1;
+        r = check.run(cx);
+    }
+    r
 }
 
 /// The error a module fails with when one of its checks failed: the first failure, by
@@ -84,7 +122,7 @@ pub fn first_failure(results: &[CheckResult]) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::checks::{command::CommandCheck, file::FileCheck};
+    use crate::checks::{command::CommandCheck, file::FileCheck, CheckKind};
     use crate::host::{Host, Root, Runner};
     use crate::redact::Redactor;
 
@@ -111,20 +149,26 @@ mod tests {
         let redactor = Redactor::new(["hunter2-secret".to_string()]);
         let h = host(dir.path(), &redactor);
         let checks = [
-            CheckKind::File(FileCheck {
-                path: "/pw".into(),
-                exists: true,
-                contains: Some("hunter2-secret-not-there".into()),
-                mode: None,
-                live_only: false,
-            }),
-            CheckKind::File(FileCheck {
-                path: "/absent".into(),
-                exists: false,
-                contains: None,
-                mode: None,
-                live_only: false,
-            }),
+            Declared::new(
+                "pw.contains",
+                CheckKind::File(FileCheck {
+                    path: "/pw".into(),
+                    exists: true,
+                    contains: Some("hunter2-secret-not-there".into()),
+                    mode: None,
+                    live_only: false,
+                }),
+            ),
+            Declared::new(
+                "absent",
+                CheckKind::File(FileCheck {
+                    path: "/absent".into(),
+                    exists: false,
+                    contains: None,
+                    mode: None,
+                    live_only: false,
+                }),
+            ),
         ];
         let mut seen = Vec::new();
         let out = run_checks(&cx(&h, &redactor, Retry::NONE), &checks, &mut |r| {
@@ -152,13 +196,16 @@ mod tests {
             "n=$(cat {0} 2>/dev/null || echo 0); n=$((n+1)); echo $n > {0}; [ $n -ge 3 ]",
             count.display()
         );
-        let check = [CheckKind::Command(CommandCheck {
-            argv: vec!["sh".into(), "-c".into(), script],
-            name: Some("settles".into()),
-            expect_exit: 0,
-            stdout_contains: None,
-            stdout_equals: None,
-        })];
+        let check = [Declared::new(
+            "settles",
+            CheckKind::Command(CommandCheck {
+                argv: vec!["sh".into(), "-c".into(), script],
+                name: Some("settles".into()),
+                expect_exit: 0,
+                stdout_contains: None,
+                stdout_equals: None,
+            }),
+        )];
         let redactor = Redactor::new(Vec::new());
         let h = host(std::path::Path::new("/"), &redactor);
         let once = run_checks(&cx(&h, &redactor, Retry::NONE), &check, &mut |_| {});

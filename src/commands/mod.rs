@@ -12,6 +12,7 @@ pub mod rollback;
 pub mod run;
 pub mod status;
 pub mod validate;
+pub mod validate_out;
 
 use crate::cli::{Cli, Command, Selection};
 use crate::engine::Options;
@@ -55,8 +56,19 @@ pub fn dispatch(cli: Cli, logs: &Logs) -> Result<()> {
             logs,
         ),
         Command::Plan { sel, force, json } => plan::plan(&cli, sel, *force, *json),
-        Command::Validate { modules, sel, json } => {
-            validate::validate(&cli, modules, sel, *json, logs)
+        Command::Validate {
+            modules,
+            sel,
+            json,
+            wait,
+            textfile,
+        } => {
+            let out = validate::Output {
+                json: *json,
+                wait: *wait,
+                textfile: textfile.clone(),
+            };
+            validate::validate(&cli, modules, sel, &out, logs)
         }
         Command::Rollback {
             module,

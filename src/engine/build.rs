@@ -5,7 +5,7 @@
 //! the unusable value when one does, else on the manifest's declaration.
 
 use super::module::Built;
-use crate::checks::CheckKind;
+use crate::checks::{CheckKind, Declared};
 use crate::dns::typed::Typed;
 use crate::dns::RecordDecl;
 use crate::inputs::{InputDecl, InputKind};
@@ -93,13 +93,36 @@ pub fn build(m: &Module, env: &Env) -> Result<Built, Vec<BuildError>> {
         }
     }
     let mut checks = Vec::new();
-    for d in &m.manifest.checks {
+    let mut placed = Vec::new();
+    for (i, d) in m.manifest.checks.iter().enumerate() {
         let at = format!("{}.{}", d.at, d.kind);
         let made = attempt(m, env, (d, &at, &|_, _| None), &mut errs, |c| {
-            serde_json::from_value::<CheckKind>(settled(d.rendered(c))?).map_err(|e| e.to_string())
+            let kind = serde_json::from_value::<CheckKind>(settled(d.rendered(c))?)
+                .map_err(|e| e.to_string())?;
+            let hint = match &d.hint {
+                Some(h) => Some(crate::render::render_in(h, c).map_err(|e| format!("hint: {e}"))?),
+                None => None,
+            };
+            Ok(Declared {
+                id: d.check_id(i),
+                hint,
+                kind,
+            })
         });
         if let Some(mut c) = made.flatten() {
-            if let Some(slot) = c.records_slot() {
+            // Alternatives (one per provider) may share an id; two that both apply may not.
+            if let Some(other) = checks.iter().position(|o: &Declared| o.id == c.id) {
+                errs.push(BuildError::Manifest {
+                    file: m.manifest_path(),
+                    at: format!("{}.id", d.at),
+                    reason: format!(
+                        "check id {:?} is already used by {} (ids of the checks that apply must differ)",
+                        c.id, placed[other]
+                    ),
+                });
+            }
+            placed.push(d.at.clone());
+            if let Some(slot) = c.kind.records_slot() {
                 *slot = records.clone();
             }
             checks.push(c);

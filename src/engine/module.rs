@@ -2,7 +2,7 @@
 //! earlier modules' outputs, and typed into steps and checks.
 
 use super::build::BuildError;
-use crate::checks::CheckKind;
+use crate::checks::Declared;
 use crate::manifest::Module;
 use crate::render::{render_in, Ctx};
 use crate::steps::StepKind;
@@ -13,7 +13,7 @@ pub struct Built {
     /// Steps in order.
     pub steps: Vec<StepKind>,
     /// Checks in order.
-    pub checks: Vec<CheckKind>,
+    pub checks: Vec<Declared>,
     /// The module's records, typed.
     pub records: Vec<crate::dns::typed::Typed>,
 }
