@@ -48,8 +48,14 @@ fn a_failing_check_is_logged_at_warn_a_passing_one_is_not() {
             .unwrap_or("")
             .to_string()
     };
-    assert!(line("check /absent file /absent: FAIL").contains("WARN"), "{log}");
-    assert!(line("check /here file /here: PASS").contains("INFO"), "{log}");
+    assert!(
+        line("check /absent file /absent: FAIL").contains("WARN"),
+        "{log}"
+    );
+    assert!(
+        line("check /here file /here: PASS").contains("INFO"),
+        "{log}"
+    );
 }
 
 /// A log writer into a shared buffer.
