@@ -62,14 +62,30 @@ fn existing(cert: &str, key: &str, extra: &str) -> Tree {
     t
 }
 
-/// `firstboot validate ssl`: (exit code, the certificate check's line).
+/// `firstboot validate ssl`: (exit code, `STATUS name: detail` of the certificate check,
+/// read from `--json` as a script would).
 fn validate(t: &Tree) -> (Option<i32>, String) {
-    let o = t.fb(&["validate", "--profile", "standard", "ssl"]);
-    let line = stdout(&o)
-        .lines()
-        .find(|l| l.contains("certificate /srv/tls/cert.pem"))
-        .unwrap_or_default()
-        .to_string();
+    let o = t.fb(&["validate", "--profile", "standard", "ssl", "--json"]);
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_default();
+    let line = doc["modules"][0]["checks"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|c| {
+            c["name"]
+                .as_str()
+                .unwrap_or("")
+                .contains("/srv/tls/cert.pem")
+        })
+        .map(|c| {
+            format!(
+                "{} {}: {}",
+                c["status"].as_str().unwrap_or("").to_uppercase(),
+                c["name"].as_str().unwrap_or(""),
+                c["detail"].as_str().unwrap_or("")
+            )
+        })
+        .unwrap_or_default();
     (o.status.code(), line)
 }
 
@@ -190,7 +206,7 @@ fn validate_writes_its_check_lines_to_the_log_as_run_does() {
     assert_eq!(code, Some(0), "{line}");
     let log = t.read("/var/log/firstboot/7-ssl_config.log");
     assert!(
-        log.contains("check certificate /srv/tls/cert.pem: PASS key matches"),
+        log.contains("check ssl.certificate certificate /srv/tls/cert.pem: PASS key matches"),
         "{log}"
     );
 }
