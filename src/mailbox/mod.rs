@@ -10,7 +10,8 @@ pub mod users;
 pub const USERS_FILE: &str = "/etc/dovecot/users";
 
 /// Postfix's map of the virtual mailboxes (`name@domain name`, texthash): mail for a
-/// name not listed is refused at RCPT time, never accepted and bounced.
+/// name not listed is refused at RCPT time, never accepted and bounced. It is also the
+/// first of `smtpd_sender_login_maps`: its right side is the login that owns the address.
 pub const MAP_FILE: &str = "/etc/postfix/vmailbox";
 
 /// The marker of the block `firstboot run` renders from `mail.users`.

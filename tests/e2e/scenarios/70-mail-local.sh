@@ -185,3 +185,38 @@ scenario_mail_local_inbound_spf_dmarc() {
   e2e_assert_contains "$out" "FAIL opendmarc runs" "validate with opendmarc down"
   e2e_assert_contains "$out" "PASS SPF and DMARC checks fail open" "validate with opendmarc down"
 }
+
+# mail.mailbox: mail from world to carol, a local user, lands in /var/mail/carol by
+# default (mbox); once the config says `mailbox: maildir` and firstboot runs again, the
+# next message is a file of hers in ~carol/Maildir/new and the mbox file gets no more.
+scenario_mail_local_maildir() {
+  _mail_local_run
+  e2e_exec mail -- useradd --create-home carol
+  local token1 token2 out file
+  # shellcheck disable=SC2317 # called through e2e_retry
+  _maildir_file() {
+    e2e_exec mail -- sh -c 'grep -l -- "$1" /home/carol/Maildir/new/* 2>/dev/null | head -n 1' sh "$1" |
+      grep .
+  }
+  token1="fb-e2e-mbox-$RANDOM$RANDOM"
+  e2e_exec world -- swaks --server 127.0.0.1 --helo mx.example.net --from bob@example.net \
+    --to carol@example.test --header "Subject: e2e $token1" --body "token $token1" >/dev/null 2>&1 ||
+    e2e_fail "swaks on world failed (mbox)"
+  e2e_retry 30 e2e_exec mail -- grep -q -- "$token1" /var/mail/carol ||
+    e2e_fail "no message with $token1 in mail:/var/mail/carol; mail's log: $(e2e_exec mail -- tail -n 8 /var/log/mail.log)"
+  e2e_exec mail -- test ! -e /home/carol/Maildir || e2e_fail "a Maildir exists in mbox mode"
+
+  e2e_exec mail -- sh -c 'cat >>/etc/firstboot/config.yaml' <<<'  mailbox: maildir'
+  out=$(e2e_exec mail -- firstboot run --profile standard 2>&1) ||
+    e2e_fail "firstboot run with mail.mailbox maildir failed: $out"
+  e2e_assert_eq "Maildir/" "$(e2e_exec mail -- postconf -h home_mailbox)" "home_mailbox"
+  token2="fb-e2e-maildir-$RANDOM$RANDOM"
+  e2e_exec world -- swaks --server 127.0.0.1 --helo mx.example.net --from bob@example.net \
+    --to carol@example.test --header "Subject: e2e $token2" --body "token $token2" >/dev/null 2>&1 ||
+    e2e_fail "swaks on world failed (maildir)"
+  file=$(e2e_retry 30 _maildir_file "$token2") ||
+    e2e_fail "no message with $token2 in mail:/home/carol/Maildir/new; mail's log: $(e2e_exec mail -- tail -n 8 /var/log/mail.log)"
+  e2e_assert_eq "carol 600" "$(e2e_exec mail -- stat -c '%U %a' "$file")" "owner and mode of $file"
+  e2e_assert_contains "$(e2e_exec mail -- cat "$file")" "Received-SPF: " "the Maildir message"
+  ! e2e_exec mail -- grep -q -- "$token2" /var/mail/carol || e2e_fail "$token2 went to /var/mail/carol too"
+}

@@ -6,6 +6,8 @@
 # 30-dns.sh's save/restore of mail and the zone.
 
 _MAIL_FULL_PW='alice-Full-pass-1'
+# admin: the mailbox of admin_email (admin@example.test), owner of the role addresses too.
+_MAIL_FULL_ADMIN_PW='admin-Full-pass-1'
 _MAIL_FULL_V4=192.0.2.10
 _MAIL_FULL_BOX=/var/vmail/example.test/alice/Maildir
 
@@ -22,18 +24,20 @@ _mail_full_end() {
   _dns_end
 }
 
-# _mail_full_up: the advanced profile (ssl, dns, mail), once, with alice in mail.users (a SHA512-CRYPT
-# hash made by openssl, a tool we did not write).
+# _mail_full_up: the advanced profile (ssl, dns, mail), once, with alice and admin in
+# mail.users (SHA512-CRYPT hashes made by openssl, a tool we did not write).
 _mail_full_up() {
-  local hash out
+  local hash hash_admin out
   _dns_begin
   trap _mail_full_end EXIT
   hash=$(openssl passwd -6 "$_MAIL_FULL_PW")
+  hash_admin=$(openssl passwd -6 "$_MAIL_FULL_ADMIN_PW")
   _dns_config "$(cat "$E2E_STATE/shared/tsig.secret")" \
     "mail:" \
     "  maillog_file: /var/log/mail.log" \
     "  users:" \
-    "    - {name: alice, password_hash: \"{SHA512-CRYPT}$hash\"}"
+    "    - {name: alice, password_hash: \"{SHA512-CRYPT}$hash\"}" \
+    "    - {name: admin, password_hash: \"{SHA512-CRYPT}$hash_admin\"}"
   # Monitoring left out: 50-profiles.sh runs the whole profile.
   out=$(e2e_exec mail -- firstboot run --profile advanced --only ssl --only dns --only mail 2>&1) ||
     e2e_fail "firstboot run --profile advanced failed: $out"
@@ -137,6 +141,7 @@ scenario_mail_full_submission_imaps_pop3s() {
   fi
 }
 
+# No relay for strangers, and no sending as someone else for users.
 scenario_mail_full_no_relay_for_strangers() {
   _mail_full_up
   local rcpt out
@@ -154,6 +159,36 @@ scenario_mail_full_no_relay_for_strangers() {
   # Postmaster of the domain is a valid recipient (the role aliases).
   out=$(_mail_full_swaks --port 25 --from someone@example.net --to postmaster@example.test \
     --quit-after RCPT) || e2e_fail "postmaster@example.test refused: $out"
+
+  # Authenticated, a user sends only as an address it owns (reject_sender_login_mismatch):
+  # alice not as admin (another user), a role address or a foreign address; on 587 and 465.
+  local port tls sender
+  for port in 587 465; do
+    tls=--tls
+    [[ $port == 465 ]] && tls=--tlsc
+    for sender in admin@example.test postmaster@example.test someone@example.net; do
+      out=$(_mail_full_swaks --port "$port" "$tls" --auth PLAIN --auth-user alice \
+        --auth-password "$_MAIL_FULL_PW" --from "$sender" --to bob@example.net \
+        --quit-after RCPT) && e2e_fail "$port: alice sent as $sender: $out"
+      e2e_assert_contains "$out" "235 2.7.0 Authentication successful" "AUTH as alice on $port"
+      [[ "$out" =~ \<[~*]\*\ 553\ 5\.7\.1.*not\ owned\ by\ user\ alice ]] ||
+        e2e_fail "$port: alice as $sender: no 553 'not owned': $out"
+    done
+    # As herself she is taken; admin as itself and as the role addresses it receives.
+    out=$(_mail_full_swaks --port "$port" "$tls" --auth PLAIN --auth-user alice \
+      --auth-password "$_MAIL_FULL_PW" --from alice@example.test --to bob@example.net \
+      --quit-after RCPT) || e2e_fail "$port: alice as alice@example.test refused: $out"
+    for sender in admin@example.test postmaster@example.test; do
+      out=$(_mail_full_swaks --port "$port" "$tls" --auth PLAIN --auth-user admin@example.test \
+        --auth-password "$_MAIL_FULL_ADMIN_PW" --from "$sender" --to bob@example.net \
+        --quit-after RCPT) || e2e_fail "$port: admin as $sender refused: $out"
+    done
+  done
+  # The user admin sends as alice no more than alice as admin.
+  out=$(_mail_full_swaks --port 587 --tls --auth PLAIN --auth-user admin \
+    --auth-password "$_MAIL_FULL_ADMIN_PW" --from alice@example.test --to bob@example.net \
+    --quit-after RCPT) && e2e_fail "admin sent as alice: $out"
+  [[ "$out" =~ \<[~*]\*\ 553 ]] || e2e_fail "admin as alice: no 553: $out"
 }
 scenario_mail_full_mailbox_command() {
   _mail_full_up
