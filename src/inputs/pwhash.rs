@@ -77,4 +77,17 @@ mod tests {
             assert!(e.contains("(hidden)"), "{e}");
         }
     }
+
+    #[test]
+    fn a_hash_needs_a_dollar_and_twenty_characters() {
+        // 20 characters after the scheme: the shortest accepted; 19: refused.
+        let twenty = "{SHA512-CRYPT}$6$salt$0123456789ab";
+        assert_eq!(twenty.len() - "{SHA512-CRYPT}".len(), 20);
+        assert!(password_hash(twenty).is_ok());
+        let e = password_hash("{SHA512-CRYPT}$6$salt$0123456789a").unwrap_err();
+        assert!(e.contains("not a SHA512-CRYPT hash"), "{e}");
+        // Long enough but not starting with '$': refused all the same.
+        let e = password_hash("{SHA512-CRYPT}6$saltsalt$0123456789abcdefghij").unwrap_err();
+        assert!(e.contains("must start with '$'"), "{e}");
+    }
 }
