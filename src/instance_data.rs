@@ -146,6 +146,64 @@ impl InstanceData {
     }
 }
 
+impl InstanceData {
+    /// The inputs the instance data gives (`hostname`, `ipv4`, `ipv6`), for a config
+    /// whose `domain` is `domain`, with the key each came from. The local host name is
+    /// used only when it is `domain` or a name under it: a cloud's internal name
+    /// (`ip-10-0-0-5.ec2.internal`) must not become the mail host's name.
+    pub fn inputs(&self, domain: Option<&str>) -> Vec<(&'static str, String, String)> {
+        let mut out = Vec::new();
+        let in_domain = |h: &str| {
+            let (h, d) = (
+                h.trim_end_matches('.').to_ascii_lowercase(),
+                domain.map(str::to_ascii_lowercase),
+            );
+            d.is_some_and(|d| h.contains('.') && (h == d || h.ends_with(&format!(".{d}"))))
+        };
+        match &self.local_hostname {
+            Some(h) if in_domain(h) => out.push((
+                "hostname",
+                h.trim_end_matches('.').to_ascii_lowercase(),
+                "v1.local_hostname".to_string(),
+            )),
+            Some(h) => tracing::info!(
+                "{}: v1.local_hostname `{h}` is not a name under the mail domain: not used as hostname",
+                self.file
+            ),
+            None => {}
+        }
+        if let Some((a, k)) = &self.public_ipv4 {
+            out.push(("ipv4", a.to_string(), k.clone()));
+        }
+        if let Some((a, k)) = &self.public_ipv6 {
+            out.push(("ipv6", a.to_string(), k.clone()));
+        }
+        out
+    }
+}
+
+impl InstanceData {
+    /// The inputs this instance data gives that `config` (the parsed config file) leaves
+    /// out, as a config-shaped map, and the instance-data key each came from.
+    pub fn layer(&self, config: Option<&Value>) -> (Value, Vec<(String, String)>) {
+        let domain = config.and_then(|c| c.get("domain")).and_then(Value::as_str);
+        let mut values = serde_json::Map::new();
+        let mut keys = Vec::new();
+        for (input, value, from) in self.inputs(domain) {
+            if config
+                .and_then(|c| c.get(input))
+                .is_some_and(|v| !v.is_null())
+            {
+                continue; // the config file wins
+            }
+            tracing::info!("{input} = {value}, from {} ({from})", self.file);
+            values.insert(input.to_string(), Value::String(value));
+            keys.push((input.to_string(), from));
+        }
+        (Value::Object(values), keys)
+    }
+}
+
 /// This instance's id: cloud-init's `v1.instance_id`, else the one cloud-init keeps in
 /// `/var/lib/cloud/data/instance-id`, else `/etc/machine-id`; `None` when none says.
 pub fn instance_id(root: &Root, data: Option<&InstanceData>) -> Result<Option<String>, HostError> {

@@ -13,7 +13,7 @@ use crate::checks::{CheckCx, Retry};
 use crate::error::{Error, Result};
 use crate::facts::Facts;
 use crate::host::{Host, Root, Runner};
-use crate::inputs::{resolve, Resolved, Sources};
+use crate::inputs::{resolve, InstanceLayer, Resolved, Sources};
 use crate::manifest::Module;
 use crate::redact::Redactor;
 use std::path::PathBuf;
@@ -251,6 +251,11 @@ pub fn prepare(opts: &Options, fallback_profile: Option<&str>) -> Result<Prepare
         .display()
         .to_string();
     let overrides_value = overrides.as_value();
+    // cloud-init's instance data fills what the config leaves out.
+    let (instance_values, instance_keys) = instance_data
+        .as_ref()
+        .map(|d| d.layer(config_value.as_ref()))
+        .unwrap_or_default();
     let inputs = resolve(
         &catalog.schema(),
         &fill,
@@ -263,6 +268,11 @@ pub fn prepare(opts: &Options, fallback_profile: Option<&str>) -> Result<Prepare
             facts: &facts,
             overrides: (!overrides.0.is_empty())
                 .then_some((overrides_file.as_str(), &overrides_value)),
+            instance: instance_data.as_ref().map(|d| InstanceLayer {
+                file: &d.file,
+                values: &instance_values,
+                keys: &instance_keys,
+            }),
         },
     )?;
     let redactor = Redactor::new(inputs.secrets.clone());

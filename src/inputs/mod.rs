@@ -9,5 +9,5 @@ pub mod schema;
 pub mod spf;
 pub mod text;
 
-pub use resolve::{resolve, Resolved, Sources};
+pub use resolve::{resolve, InstanceLayer, Resolved, Sources};
 pub use schema::{InputDecl, InputKind};

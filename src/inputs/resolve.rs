@@ -1,6 +1,7 @@
 //! Resolution: values set by firstboot's commands (`src/overrides.rs`) over the config
-//! file over profile defaults over manifest defaults over host facts, each source
-//! checked against the schema first, every problem reported at once.
+//! file over cloud-init's instance data over profile defaults over manifest defaults over
+//! host facts, each source checked against the schema first, every problem reported at
+//! once.
 
 use super::kinds::{check, join, Problems};
 use super::schema::{InputDecl, InputKind};
@@ -25,6 +26,18 @@ pub struct Sources<'a> {
     pub facts: &'a Facts,
     /// Values set by firstboot's own commands, with their file's name.
     pub overrides: Option<(&'a str, &'a Value)>,
+    /// Inputs from cloud-init's instance data (`src/instance_data.rs`).
+    pub instance: Option<InstanceLayer<'a>>,
+}
+
+/// Inputs taken from cloud-init's instance data where the config leaves them out.
+pub struct InstanceLayer<'a> {
+    /// The instance-data file, for messages.
+    pub file: &'a str,
+    /// `{hostname: .., ipv4: .., ipv6: ..}`, each only where the instance data has it.
+    pub values: &'a Value,
+    /// Per input, the instance-data key it came from (what a message names).
+    pub keys: &'a [(String, String)],
 }
 
 /// Validated inputs: the template context, and the secret values in it.
@@ -91,13 +104,33 @@ pub fn resolve(
         }
         None => Some(Value::Object(Map::new())),
     };
-    let (Some(config), Some(profile), Some(over)) = (config, profile, over) else {
+    let instance = match &src.instance {
+        Some(l) => {
+            let mut p = Problems::new();
+            let checked = check(schema, l.values, "", &mut p);
+            let p = p
+                .into_iter()
+                .map(
+                    |(k, r)| match l.keys.iter().find(|(input, _)| *input == k) {
+                        Some((_, from)) => (format!("{from} (as {k})"), r),
+                        None => (k, r),
+                    },
+                )
+                .collect();
+            to_diags(&mut diags, l.file, p);
+            checked
+        }
+        None => Some(Value::Object(Map::new())),
+    };
+    let (Some(config), Some(profile), Some(over), Some(instance)) =
+        (config, profile, over, instance)
+    else {
         if let Some(t) = src.config_text {
             diags.locate_in(src.config_file, t);
         }
         return Err(diags);
     };
-    let merged = merge(merge(profile, config), over);
+    let merged = merge(merge(merge(profile, instance), config), over);
     let mut root = Value::Object(Map::new());
     let mut p = Problems::new();
     for (name, decl) in &schema.fields {
