@@ -64,3 +64,12 @@ e2e_assert_eq() { # EXPECTED ACTUAL WHAT
 e2e_assert_contains() { # HAYSTACK NEEDLE WHAT
   [[ "$1" == *"$2"* ]] || e2e_fail "$3: '$2' not found in: $(printf '%s' "$1" | head -c 300)"
 }
+
+# `firstboot validate`'s table says STATUS for check ID, whose line (wrapped over
+# several lines when long) holds TEXT: compared with all runs of blanks as one space.
+e2e_assert_check() { # VALIDATE_OUTPUT STATUS ID TEXT WHAT
+  local flat want
+  flat=$(printf '%s' "$1" | tr '\n' ' ' | tr -s ' ')
+  want=$(printf '%s %s %s' "$2" "$3" "$4" | tr -s ' ')
+  [[ "$flat" == *"$want"* ]] || e2e_fail "$5: '$want' not found in: $(printf '%s' "$flat" | head -c 600)"
+}

@@ -165,7 +165,7 @@ scenario_engine_run_dns_live() {
 
   _engine_fb firstboot validate dns
   ((rc == 0)) || e2e_fail "firstboot validate dns exited $rc: $out"
-  e2e_assert_contains "$out" "PASS running host name is mail.example.test" "firstboot validate dns"
+  e2e_assert_check "$out" PASS host.hostname "running host name is mail.example.test" "firstboot validate dns"
   [[ "$out" != *FAIL* ]] || e2e_fail "firstboot validate dns reports a failure: $out"
 
   # The command check really asks the running system.
@@ -173,7 +173,7 @@ scenario_engine_run_dns_live() {
   _engine_fb firstboot validate dns
   e2e_exec mail -- hostname mail.example.test
   ((rc == 1)) || e2e_fail "validate dns with host name $_ENGINE_FRESH_NAME exited $rc, expected 1: $out"
-  e2e_assert_contains "$out" "FAIL running host name is mail.example.test" \
+  e2e_assert_check "$out" FAIL host.hostname "running host name is mail.example.test" \
     "firstboot validate dns with a wrong running host name"
 
   _engine_fb firstboot status
@@ -268,7 +268,7 @@ hostmaster: admin@example.test
 
   _engine_fb firstboot validate mail
   ((rc == 0)) || e2e_fail "firstboot validate mail exited $rc: $out"
-  e2e_assert_contains "$out" "PASS postfix configuration is valid" "firstboot validate mail"
+  e2e_assert_check "$out" PASS postfix.config "postfix configuration is valid" "firstboot validate mail"
 
   _engine_fb firstboot rollback mail
   ((rc == 0)) || e2e_fail "firstboot rollback mail exited $rc: $out"

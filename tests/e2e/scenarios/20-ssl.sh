@@ -86,9 +86,9 @@ scenario_ssl_acme_pebble() {
   fi
 
   out=$(_ssl_firstboot validate ssl)
-  e2e_assert_contains "$out" "PASS certificate $_SSL_LIVE/fullchain.pem" "firstboot validate ssl"
-  e2e_assert_contains "$out" "PASS certbot keeps the key on renewal" "firstboot validate ssl"
-  e2e_assert_contains "$out" "PASS certbot renewal is scheduled" "firstboot validate ssl"
+  e2e_assert_check "$out" PASS ssl.certificate "certificate $_SSL_LIVE/fullchain.pem" "firstboot validate ssl"
+  e2e_assert_check "$out" PASS ssl.acme_reuse_key "certbot keeps the key on renewal" "firstboot validate ssl"
+  e2e_assert_check "$out" PASS ssl.acme_renewal "certbot renewal is scheduled" "firstboot validate ssl"
 
   # A renewal, as the cron entry runs it (without its random pause), gets a new
   # certificate for the same key.
@@ -105,7 +105,7 @@ scenario_ssl_acme_pebble() {
     e2e_fail "certbot renew --force-renewal issued no new certificate"
   e2e_assert_eq "$before" "$(spki)" "public key after a renewal (reuse_key)"
   out=$(_ssl_firstboot validate ssl)
-  e2e_assert_contains "$out" "PASS certificate $_SSL_LIVE/fullchain.pem" "validate after the renewal"
+  e2e_assert_check "$out" PASS ssl.certificate "certificate $_SSL_LIVE/fullchain.pem" "validate after the renewal"
 
   # A name added to ssl.extra_names (published in DNS for http-01): certbot runs
   # again and the certificate covers it, still with the same key.
@@ -155,5 +155,5 @@ scenario_ssl_self_signed_live() {
   after=$(_ssl_fingerprint "$crt" "$key")
   e2e_assert_eq "$before" "$after" "certificate and key after a re-run"
   out=$(_ssl_firstboot validate ssl)
-  e2e_assert_contains "$out" "PASS certificate $crt" "firstboot validate ssl"
+  e2e_assert_check "$out" PASS ssl.certificate "certificate $crt" "firstboot validate ssl"
 }

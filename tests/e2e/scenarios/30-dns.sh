@@ -148,7 +148,7 @@ scenario_dns_publish_tsig() {
 
   # With ssl: outputs.ssl (the certificate, for TLSA) exist only for selected modules.
   out=$(e2e_exec mail -- firstboot validate ssl dns 2>&1) || e2e_fail "validate ssl dns failed: $out"
-  e2e_assert_contains "$out" "PASS DNS records at ${E2E_HOST_V4[dns]}: 9 of 9 ok" "validate"
+  e2e_assert_check "$out" PASS dns.records "DNS records at ${E2E_HOST_V4[dns]}: 9 of 9 ok" "validate"
 
   out=$(e2e_exec mail -- firstboot records --only ssl --only dns --diff --server "${E2E_HOST_V4[dns]}" 2>&1) ||
     e2e_fail "records --diff failed: $out"
@@ -226,7 +226,7 @@ scenario_dns_dkim_record_published() {
   got=$(e2e_dig mail @"${E2E_HOST_V4[dns]}" default._domainkey.example.test TXT | sed 's/" "//g; s/"//g')
   e2e_assert_eq "v=DKIM1; k=rsa; p=$want" "$got" "published DKIM record"
   out=$(e2e_exec mail -- firstboot validate mail 2>&1) || e2e_fail "validate mail failed: $out"
-  e2e_assert_contains "$out" "PASS DNS records at ${E2E_HOST_V4[dns]}" "validate mail"
+  e2e_assert_check "$out" PASS dns.records "DNS records at ${E2E_HOST_V4[dns]}" "validate mail"
 
   # A re-run keeps the key and sends nothing.
   sum=$(e2e_exec mail -- sha256sum "$key")

@@ -79,9 +79,9 @@ scenario_ssl_dns_acme_published() {
   done
 
   out=$(_ssl_firstboot validate 8-dns_config)
-  e2e_assert_contains "$out" "PASS DNS records at $dns: 9 of 9 ok" "firstboot validate 8-dns_config"
+  e2e_assert_check "$out" PASS dns.records "DNS records at $dns: 9 of 9 ok" "firstboot validate 8-dns_config"
   out=$(_ssl_firstboot validate ssl)
-  e2e_assert_contains "$out" "PASS certificate $_SSL_LIVE/fullchain.pem" "firstboot validate ssl"
+  e2e_assert_check "$out" PASS ssl.certificate "certificate $_SSL_LIVE/fullchain.pem" "firstboot validate ssl"
 
   # A forced re-run: no new certificate, no update sent.
   local before serial
