@@ -3,14 +3,23 @@
 //! of check kind names. [`run_checks`] runs a module's checks for both `run` (a failure
 //! rolls the module back) and `validate`, with the same masking, log lines and retry.
 
+pub mod address;
 pub mod certificate;
 pub mod command;
+pub mod dane;
 pub mod dkim;
+pub mod dmarc;
+mod dnsq;
+pub mod dnssec;
 pub mod file;
 pub mod listen;
+pub mod mx;
+pub mod policy;
+pub mod ptr;
 pub mod records;
 mod result;
 mod run;
+pub mod spf;
 
 pub use result::{CheckResult, CheckStatus};
 pub use run::{first_failure, run_checks, Retry};
@@ -83,6 +92,22 @@ pub enum CheckKind {
     Dkim(dkim::DkimCheck),
     /// A TCP address or Unix socket accepts connections.
     Listen(listen::ListenCheck),
+    /// The domain's MX records name this host.
+    Mx(mx::MxCheck),
+    /// The host name's A/AAAA records are the host's addresses.
+    Address(address::AddressCheck),
+    /// Forward-confirmed reverse DNS of the host's addresses (or of its HELO name).
+    Ptr(ptr::PtrCheck),
+    /// The domain's SPF record: one, parses, within 10 lookups, passes for the senders.
+    Spf(spf::SpfCheck),
+    /// The domain's DMARC record: one, parses, its policy (p=none warns).
+    Dmarc(dmarc::DmarcCheck),
+    /// The MTA-STS or TLS-RPT record, when configured.
+    PolicyRecord(policy::PolicyCheck),
+    /// The zone is DNSSEC-signed.
+    Dnssec(dnssec::DnssecCheck),
+    /// The TLSA records of port 25 match the certificate.
+    Dane(dane::DaneCheck),
 }
 
 impl CheckKind {
@@ -95,6 +120,14 @@ impl CheckKind {
             CheckKind::Certificate(c) => c,
             CheckKind::Dkim(c) => c,
             CheckKind::Listen(c) => c,
+            CheckKind::Mx(c) => c,
+            CheckKind::Address(c) => c,
+            CheckKind::Ptr(c) => c,
+            CheckKind::Spf(c) => c,
+            CheckKind::Dmarc(c) => c,
+            CheckKind::PolicyRecord(c) => c,
+            CheckKind::Dnssec(c) => c,
+            CheckKind::Dane(c) => c,
         }
     }
 

@@ -10,11 +10,14 @@ pub mod compare;
 pub mod decl;
 pub mod declared;
 pub mod format;
+pub mod lookup;
+pub mod mailauth;
 pub mod name;
 pub mod publish;
 pub mod query;
 pub mod record;
 pub mod source;
+pub mod spf;
 pub mod typed;
 pub mod wire;
 

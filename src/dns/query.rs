@@ -110,3 +110,43 @@ fn ns_names(c: Client, resolver: IpAddr, zone: &DName) -> Result<Vec<DName>, Dns
         })
         .collect())
 }
+
+/// What a server says of a zone's DNSSEC: whether it marked its answer authentic (AD:
+/// a validating resolver checked the signatures) and how many DNSKEY records the zone
+/// publishes (a signed zone has at least one).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Dnssec {
+    /// The answer carried the AD bit.
+    pub authentic: bool,
+    /// DNSKEY records at the apex.
+    pub dnskeys: usize,
+}
+
+/// Ask `server` for the DNSKEY records of `zone` with the DO and AD bits set.
+pub fn dnssec(c: Client, server: IpAddr, zone: &DName) -> Result<Dnssec, DnsError> {
+    let mut msg = Message::query();
+    msg.metadata.recursion_desired = true;
+    msg.metadata.authentic_data = true;
+    msg.add_query(Query::query(to_name(zone)?, RecordType::DNSKEY));
+    let mut edns = Edns::new();
+    edns.set_max_payload(1232)
+        .set_version(0)
+        .set_dnssec_ok(true);
+    msg.edns = Some(edns);
+    let answer = exchange(c, server, &msg)?;
+    match answer.metadata.response_code {
+        ResponseCode::NoError | ResponseCode::NXDomain => Ok(Dnssec {
+            authentic: answer.metadata.authentic_data,
+            dnskeys: answer
+                .answers
+                .iter()
+                .filter(|r| r.record_type() == RecordType::DNSKEY)
+                .count(),
+        }),
+        rc => Err(DnsError::Rcode {
+            server: server.to_string(),
+            rcode: rcode_name(rc),
+            what: format!("DNSKEY {zone}"),
+        }),
+    }
+}

@@ -1,0 +1,60 @@
+//! What the DNS check kinds share: the server a check asks (the one given, else the
+//! first nameserver of /etc/resolv.conf), a memoising [`Lookup`] on it through the
+//! host's network, and reading the manifest's rendered strings (an address left empty
+//! when the host has none, `true`/`false` flags).
+
+use super::CheckCx;
+use crate::dns::lookup::Lookup;
+use crate::dns::name::DName;
+use crate::dns::query::system_server;
+use crate::dns::wire::Client;
+use std::net::IpAddr;
+
+/// The server to ask: `given`, or the system resolver when it is empty.
+pub fn server(cx: &CheckCx, given: &str) -> Result<IpAddr, String> {
+    match given.trim() {
+        "" => system_server(&cx.host.root).map_err(|e| e.to_string()),
+        s => s.parse().map_err(|_| format!("{s:?} is not an IP address")),
+    }
+}
+
+/// A resolver on `server` through the host's network, bounded by the check timeout.
+pub fn lookup<'a>(cx: &'a CheckCx, server: IpAddr) -> Lookup<'a> {
+    let client = Client {
+        net: cx.host.net.as_ref(),
+        timeout: cx.timeout,
+    };
+    Lookup::new(client, server)
+}
+
+/// A domain name from the manifest.
+pub fn name(s: &str) -> Result<DName, String> {
+    DName::parse(s.trim().trim_end_matches('.'))
+}
+
+/// The addresses among `items` that are set (empty strings are not).
+pub fn addresses(items: &[&str]) -> Result<Vec<IpAddr>, String> {
+    items
+        .iter()
+        .map(|s| s.trim())
+        .filter(|s| !s.is_empty())
+        .map(|s| s.parse().map_err(|_| format!("{s:?} is not an IP address")))
+        .collect()
+}
+
+/// A rendered flag: `true` (any case) is set, anything else is not.
+pub fn flag(s: &str) -> bool {
+    s.trim().eq_ignore_ascii_case("true")
+}
+
+/// A list of names or addresses for a detail line.
+pub fn list<T: std::fmt::Display>(items: &[T]) -> String {
+    if items.is_empty() {
+        return "nothing".into();
+    }
+    items
+        .iter()
+        .map(|i| i.to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}

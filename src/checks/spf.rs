@@ -1,0 +1,171 @@
+//! The `spf` check (`dns.spf`): the domain has exactly one SPF record, it parses, its
+//! evaluation stays within RFC 7208's 10 DNS lookups, and `mail-auth` evaluates it to
+//! `pass` for each address mail leaves from — the host's, and the smarthost's in relay
+//! mode. No record visible is pending; two records, a parse error, 11 lookups or any
+//! result but `pass` fail.
+
+use super::dnsq::{addresses, list, lookup, name, server};
+use super::{Check, CheckCx, CheckResult, CheckStatus};
+use crate::dns::spf::{evaluate, parse, walk, word, MAX_LOOKUPS};
+use mail_auth::SpfResult;
+use serde::Deserialize;
+
+/// The domain's SPF passes for the sending addresses.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SpfCheck {
+    /// The domain whose record is evaluated (MAIL FROM postmaster@domain).
+    pub domain: String,
+    /// The HELO name the host gives.
+    pub helo: String,
+    /// The host's IPv4 address (empty: none).
+    #[serde(default)]
+    pub ipv4: String,
+    /// The host's IPv6 address (empty: none).
+    #[serde(default)]
+    pub ipv6: String,
+    /// The smarthost in relay mode (empty: none): its addresses must pass too.
+    #[serde(default)]
+    pub relay_host: String,
+    /// Server to ask (empty: the first nameserver of /etc/resolv.conf).
+    #[serde(default)]
+    pub server: String,
+}
+
+/// Whether a TXT string is an SPF record (`v=spf1` alone or followed by a space).
+fn is_spf(t: &str) -> bool {
+    let t = t.trim_start();
+    t.len() >= 6
+        && t[..6].eq_ignore_ascii_case("v=spf1")
+        && t[6..].chars().next().is_none_or(|c| c == ' ')
+}
+
+impl Check for SpfCheck {
+    fn run(&self, cx: &CheckCx) -> CheckResult {
+        let title = format!("SPF of {} passes for this host", self.domain);
+        let r = |st, d: String| CheckResult::new(title.clone(), st, d);
+        if !cx.host.is_live() {
+            return r(CheckStatus::Skipped, "offline root".into());
+        }
+        let mut senders = match addresses(&[&self.ipv4, &self.ipv6]) {
+            Ok(a) => a,
+            Err(e) => return r(CheckStatus::Fail, e),
+        };
+        let (domain, server) = match (name(&self.domain), server(cx, &self.server)) {
+            (Ok(d), Ok(s)) => (d, s),
+            (Err(e), _) | (_, Err(e)) => return r(CheckStatus::Fail, e),
+        };
+        let look = lookup(cx, server);
+        let txt = match look.txt(&domain) {
+            Ok(t) => t,
+            Err(e) => return r(CheckStatus::Pending, format!("cannot resolve: {e}")),
+        };
+        let spf: Vec<&String> = txt.iter().filter(|t| is_spf(t)).collect();
+        let fix = "publish the one SPF record `firstboot records` shows";
+        match spf.len() {
+            0 => {
+                return r(
+                    CheckStatus::Pending,
+                    format!("no SPF record visible at {server} yet"),
+                )
+                .with_hint(fix)
+            }
+            1 => {}
+            n => {
+                let why = format!("{n} SPF records at {server} (receivers answer permerror)");
+                return r(CheckStatus::Fail, why).with_hint(format!("remove all but one: {fix}"));
+            }
+        }
+        let record = match parse(&[spf[0].clone()]) {
+            Ok(rec) => rec,
+            Err(e) => {
+                let why = format!("`{}` does not parse: {e}", spf[0]);
+                return r(CheckStatus::Fail, why).with_hint(fix);
+            }
+        };
+        let tree = match walk(&look, &domain, &record) {
+            Ok(t) => t,
+            Err(e) => return r(CheckStatus::Pending, format!("cannot resolve: {e}")),
+        };
+        if tree.lookups > MAX_LOOKUPS {
+            let why = format!(
+                "{} DNS lookups, more than {MAX_LOOKUPS} (receivers answer permerror)",
+                tree.lookups
+            );
+            let hint = "flatten includes into ip4:/ip6: or drop some (dns.spf_extra)";
+            return r(CheckStatus::Fail, why).with_hint(hint);
+        }
+        if !tree.broken.is_empty() {
+            let why = format!("no usable record at {}", tree.broken.join("; "));
+            return r(CheckStatus::Fail, why).with_hint("fix or remove that include:");
+        }
+        if let Some(relay) = self
+            .relay_host
+            .trim()
+            .strip_suffix('.')
+            .or(Some(self.relay_host.trim()))
+            .filter(|s| !s.is_empty())
+        {
+            let got = name(relay).and_then(|n| look.addrs(&n));
+            match got {
+                Ok(a) if !a.is_empty() => senders.extend(a),
+                Ok(_) => {
+                    return r(
+                        CheckStatus::Pending,
+                        format!("smarthost {relay} has no address at {server}"),
+                    )
+                }
+                Err(e) => {
+                    return r(
+                        CheckStatus::Pending,
+                        format!("cannot resolve smarthost {relay}: {e}"),
+                    )
+                }
+            }
+        }
+        if senders.is_empty() {
+            return r(
+                CheckStatus::Skipped,
+                "no sending address to evaluate".into(),
+            );
+        }
+        let results = match evaluate(&look, domain.as_str(), self.helo.trim(), &senders) {
+            Ok(x) => x,
+            Err(e) => return r(CheckStatus::Pending, format!("cannot resolve: {e}")),
+        };
+        let each: Vec<String> = results
+            .iter()
+            .map(|(ip, res)| format!("{} for {ip}", word(res)))
+            .collect();
+        let detail = format!(
+            "{} of {MAX_LOOKUPS} lookups, {} (at {server})",
+            tree.lookups,
+            list(&each)
+        );
+        if results.iter().any(|(_, res)| *res != SpfResult::Pass) {
+            let hint = format!(
+                "add ip4:/ip6: for {} to the record (dns.spf_extra for other senders)",
+                list(&senders)
+            );
+            return r(CheckStatus::Fail, detail).with_hint(hint);
+        }
+        if tree.exists {
+            let why = format!("{detail}; it uses exists:, whose answer this check cannot prove");
+            return r(CheckStatus::Warn, why);
+        }
+        r(CheckStatus::Pass, detail)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_spf;
+
+    #[test]
+    fn only_v_spf1_alone_or_before_a_space_is_spf() {
+        assert!(is_spf("v=spf1 -all"));
+        assert!(is_spf("V=SPF1"));
+        assert!(!is_spf("v=spf10 -all"));
+        assert!(!is_spf("v=DMARC1; p=none"));
+    }
+}

@@ -1,0 +1,186 @@
+//! A domain's SPF as a receiver judges it: the records at the name, the DNS lookups
+//! its evaluation may take (RFC 7208 section 4.6.4: at most 10), and the result for
+//! given client addresses, evaluated by `mail-auth` (`check_host`) through our own
+//! client ([`super::mailauth`]). The include tree is fetched level by level, each level's
+//! questions at once, so evaluation then finds every record already answered.
+
+use super::decl::RType;
+use super::lookup::Lookup;
+use super::mailauth::{authenticator, block_on, spf_of, SeamCache};
+use super::name::DName;
+use mail_auth::spf::verify::SpfParameters;
+use mail_auth::spf::{Macro, Mechanism, Spf};
+use mail_auth::{Parameters, SpfResult, Txt};
+use std::collections::HashSet;
+use std::net::IpAddr;
+use std::sync::Arc;
+
+/// RFC 7208's limit on terms that cause DNS lookups.
+pub const MAX_LOOKUPS: usize = 10;
+
+/// What walking a record's include tree found.
+#[derive(Debug, Default)]
+pub struct Tree {
+    /// Terms that cause a DNS lookup (include, a, mx, ptr, exists, redirect).
+    pub lookups: usize,
+    /// The tree uses `exists:`, whose empty answer mail-auth's cache interface cannot
+    /// tell from a present one: an evaluation's `pass` is then not proven.
+    pub exists: bool,
+    /// Includes or redirects whose target has no usable record.
+    pub broken: Vec<String>,
+}
+
+fn literal(m: &Macro, current: &DName) -> Option<DName> {
+    match m {
+        Macro::None => Some(current.clone()),
+        Macro::Literal(b) => DName::parse(String::from_utf8_lossy(b).trim_end_matches('.')).ok(),
+        _ => None,
+    }
+}
+
+/// The parsed SPF record of `domain` (mail-auth's parser), from its TXT strings.
+pub fn parse(txt: &[String]) -> Result<Arc<Spf>, String> {
+    match spf_of(txt) {
+        Txt::Spf(s) => Ok(s),
+        Txt::Error(e) => Err(e.to_string()),
+        _ => Err("not an SPF record".into()),
+    }
+}
+
+/// Walk the include and redirect tree of `root` (already parsed), counting lookups
+/// and fetching, a level at a time, what evaluation will ask.
+pub fn walk(look: &Lookup, domain: &DName, root: &Spf) -> Result<Tree, String> {
+    let mut tree = Tree::default();
+    let mut seen = HashSet::new();
+    let mut level: Vec<(DName, Option<Arc<Spf>>)> = vec![(domain.clone(), None)];
+    let mut root = Some(root);
+    for _ in 0..=MAX_LOOKUPS {
+        if level.is_empty() {
+            break;
+        }
+        let ask: Vec<_> = level.iter().map(|(d, _)| (d.clone(), RType::Txt)).collect();
+        look.prefetch(&ask);
+        let (mut next, mut warm, mut mx) = (Vec::new(), Vec::new(), Vec::new());
+        for (d, _) in level {
+            let owned;
+            let rec = match root.take() {
+                Some(r) => r,
+                None => match parse(&look.txt(&d)?) {
+                    Ok(r) => {
+                        owned = r;
+                        owned.as_ref()
+                    }
+                    Err(e) => {
+                        tree.broken.push(format!("{d}: {e}"));
+                        continue;
+                    }
+                },
+            };
+            for dir in rec.directives.iter() {
+                match &dir.mechanism {
+                    Mechanism::Include { macro_string } => {
+                        tree.lookups += 1;
+                        if let Some(n) = literal(macro_string, &d) {
+                            if seen.insert(n.fqdn()) {
+                                next.push((n, None));
+                            }
+                        }
+                    }
+                    Mechanism::A { macro_string, .. } => {
+                        tree.lookups += 1;
+                        if let Some(n) = literal(macro_string, &d) {
+                            warm.push((n.clone(), RType::A));
+                            warm.push((n, RType::Aaaa));
+                        }
+                    }
+                    Mechanism::Mx { macro_string, .. } => {
+                        tree.lookups += 1;
+                        if let Some(n) = literal(macro_string, &d) {
+                            mx.push(n.clone());
+                            warm.push((n, RType::Mx));
+                        }
+                    }
+                    Mechanism::Ptr { .. } => tree.lookups += 1,
+                    Mechanism::Exists { .. } => {
+                        tree.lookups += 1;
+                        tree.exists = true;
+                    }
+                    _ => {}
+                }
+            }
+            if let Some(r) = &rec.redirect {
+                tree.lookups += 1;
+                if let Some(n) = literal(r, &d) {
+                    if seen.insert(n.fqdn()) {
+                        next.push((n, None));
+                    }
+                }
+            }
+        }
+        look.prefetch(&warm);
+        let hosts: Vec<_> = mx
+            .iter()
+            .flat_map(|n| look.mx(n).unwrap_or_default())
+            .flat_map(|(_, h)| [(h.clone(), RType::A), (h, RType::Aaaa)])
+            .collect();
+        look.prefetch(&hosts);
+        level = next;
+    }
+    Ok(tree)
+}
+
+/// RFC 7208's name of a result (`pass`, `softfail`...).
+pub fn word(r: &SpfResult) -> &'static str {
+    match r {
+        SpfResult::Pass => "pass",
+        SpfResult::Fail => "fail",
+        SpfResult::SoftFail => "softfail",
+        SpfResult::Neutral => "neutral",
+        SpfResult::TempError => "temperror",
+        SpfResult::PermError => "permerror",
+        SpfResult::None => "none",
+    }
+}
+
+/// The SPF result for mail from `postmaster@domain` sent by each of `addresses` with
+/// HELO `helo`, as mail-auth's `check_host` gives it (evaluations run at once). A
+/// server that could not be asked is an error, not a result.
+pub fn evaluate(
+    look: &Lookup,
+    domain: &str,
+    helo: &str,
+    addresses: &[IpAddr],
+) -> Result<Vec<(IpAddr, SpfResult)>, String> {
+    let auth = authenticator()?;
+    let cache = SeamCache::new(look, addresses.to_vec());
+    let sender = format!("postmaster@{domain}");
+    let results: Vec<(IpAddr, SpfResult)> = std::thread::scope(|s| {
+        let running: Vec<_> = addresses
+            .iter()
+            .map(|ip| {
+                let (auth, cache, sender) = (&auth, &cache, &sender);
+                s.spawn(move || {
+                    let p = Parameters::new(SpfParameters::new(*ip, domain, helo, helo, sender))
+                        .with_txt_cache(cache)
+                        .with_mx_cache(cache)
+                        .with_ptr_cache(cache)
+                        .with_ipv4_cache(cache)
+                        .with_ipv6_cache(cache);
+                    (*ip, block_on(auth.check_host(p)).result())
+                })
+            })
+            .collect();
+        running
+            .into_iter()
+            .map(|t| {
+                t.join()
+                    .unwrap_or((IpAddr::from([0, 0, 0, 0]), SpfResult::TempError))
+            })
+            .collect()
+    });
+    let errors = cache.errors.lock().unwrap_or_else(|e| e.into_inner());
+    match errors.first() {
+        Some(e) => Err(e.clone()),
+        None => Ok(results),
+    }
+}

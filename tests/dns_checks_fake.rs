@@ -1,0 +1,316 @@
+//! The mail-DNS check kinds (`dns.mx`, `dns.address`, `dns.ptr`, `dns.helo`,
+//! `dns.spf`, `dns.dmarc`, `dns.mta_sts`, `dns.dnssec`) against a scripted DNS server on
+//! the host's fake network: each one's pass and fail shapes, SPF evaluated by mail-auth
+//! through our own client (no other network is touched).
+
+use firstboot::checks::{
+    run_checks, CheckCx, CheckKind, CheckResult, CheckStatus, Declared, Retry,
+};
+mod common;
+use common::dns_zone::{serve, Zone};
+use firstboot::dns::RType;
+use firstboot::host::fake::host;
+use firstboot::redact::Redactor;
+use serde_json::{json, Value};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+const SERVER: &str = "192.0.2.53";
+
+type Rec = (&'static str, RType, &'static str);
+
+/// The zone of a well set up host: mail.example.test at 192.0.2.10 and 2001:db8::10.
+fn good() -> Vec<Rec> {
+    vec![
+        ("example.test", RType::Mx, "10 mail.example.test"),
+        ("mail.example.test", RType::A, "192.0.2.10"),
+        ("mail.example.test", RType::Aaaa, "2001:db8::10"),
+        ("10.2.0.192.in-addr.arpa", RType::Ptr, "mail.example.test"),
+        (
+            "0.1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa",
+            RType::Ptr,
+            "mail.example.test",
+        ),
+        (
+            "example.test",
+            RType::Txt,
+            "v=spf1 ip4:192.0.2.10 ip6:2001:db8::10 include:_spf.example.net -all",
+        ),
+        ("example.test", RType::Txt, "google-site-verification=abc"),
+        (
+            "_spf.example.net",
+            RType::Txt,
+            "v=spf1 a:relay.example.net -all",
+        ),
+        ("relay.example.net", RType::A, "198.51.100.7"),
+        (
+            "_dmarc.example.test",
+            RType::Txt,
+            "v=DMARC1; p=quarantine; rua=mailto:dmarc@example.test",
+        ),
+        ("_mta-sts.example.test", RType::Txt, "v=STSv1; id=20261203"),
+    ]
+}
+
+fn run(zone: Vec<Rec>, kind: Value) -> (CheckResult, Vec<String>) {
+    let dir = tempfile::tempdir().unwrap();
+    let (h, fakes) = host(dir.path());
+    let asked = Arc::new(Mutex::new(Vec::new()));
+    let zone: Zone = Arc::new(Mutex::new(zone));
+    *fakes.net.handler.lock().unwrap() = Some(Arc::new(serve(zone, asked.clone())));
+    let redactor = Redactor::default();
+    let cx = CheckCx {
+        host: &h,
+        redactor: &redactor,
+        timeout: Duration::from_millis(200),
+        retry: Retry::NONE,
+    };
+    let check: CheckKind = serde_json::from_value(kind).unwrap();
+    let r = run_checks(&cx, &[Declared::new("dns.x", check)], &mut |_| {})[0].clone();
+    let asked = asked.lock().unwrap().clone();
+    (r, asked)
+}
+
+fn spf() -> Value {
+    json!({"spf": {"domain": "example.test", "helo": "mail.example.test", "ipv4": "192.0.2.10",
+        "ipv6": "2001:db8::10", "server": SERVER}})
+}
+
+fn without(mut z: Vec<Rec>, name: &str, rtype: RType) -> Vec<Rec> {
+    z.retain(|(n, t, _)| !(*n == name && *t == rtype));
+    z
+}
+
+#[test]
+fn spf_passes_for_both_addresses_through_our_server_only() {
+    let (r, asked) = run(good(), spf());
+    assert_eq!(r.status, CheckStatus::Pass, "{}", r.detail);
+    assert!(r.detail.contains("2 of 10 lookups"), "{}", r.detail);
+    assert!(
+        r.detail
+            .contains("pass for 192.0.2.10, pass for 2001:db8::10"),
+        "{}",
+        r.detail
+    );
+    assert!(asked.iter().all(|a| a.contains(SERVER)), "{asked:?}");
+    assert!(
+        asked.iter().any(|a| a.contains("TXT _spf.example.net")),
+        "{asked:?}"
+    );
+}
+
+#[test]
+fn spf_relay_mode_evaluates_the_smarthost_too() {
+    let mut v = spf();
+    v["spf"]["relay_host"] = json!("relay.example.net");
+    let (r, _) = run(good(), v);
+    assert_eq!(r.status, CheckStatus::Pass, "{}", r.detail);
+    assert!(r.detail.contains("pass for 198.51.100.7"), "{}", r.detail);
+    let mut z = without(good(), "_spf.example.net", RType::Txt);
+    z.push(("_spf.example.net", RType::Txt, "v=spf1 -all"));
+    let mut v = spf();
+    v["spf"]["relay_host"] = json!("relay.example.net");
+    let (r, _) = run(z, v);
+    assert_eq!(r.status, CheckStatus::Fail, "{}", r.detail);
+    assert!(r.detail.contains("fail for 198.51.100.7"), "{}", r.detail);
+}
+
+#[test]
+fn spf_without_the_host_address_fails_with_a_hint() {
+    let mut z = without(good(), "example.test", RType::Txt);
+    z.push(("example.test", RType::Txt, "v=spf1 ip4:192.0.2.99 -all"));
+    let (r, _) = run(z, spf());
+    assert_eq!(r.status, CheckStatus::Fail, "{}", r.detail);
+    assert!(r.detail.contains("fail for 192.0.2.10"), "{}", r.detail);
+    assert!(r.hint.unwrap().contains("192.0.2.10"));
+}
+
+#[test]
+fn two_spf_records_fail_none_is_pending() {
+    let mut z = good();
+    z.push(("example.test", RType::Txt, "v=spf1 mx -all"));
+    let (r, _) = run(z, spf());
+    assert_eq!(r.status, CheckStatus::Fail, "{}", r.detail);
+    assert!(r.detail.starts_with("2 SPF records"), "{}", r.detail);
+    let (r, _) = run(without(good(), "example.test", RType::Txt), spf());
+    assert_eq!(r.status, CheckStatus::Pending, "{}", r.detail);
+}
+
+#[test]
+fn spf_with_eleven_lookups_fails() {
+    let mut z = without(good(), "example.test", RType::Txt);
+    z.push((
+        "example.test",
+        RType::Txt,
+        "v=spf1 ip4:192.0.2.10 include:a.example.net include:b.example.net include:c.example.net -all",
+    ));
+    z.push((
+        "a.example.net",
+        RType::Txt,
+        "v=spf1 a mx a:x.example.net -all",
+    ));
+    z.push((
+        "b.example.net",
+        RType::Txt,
+        "v=spf1 a mx exists:y.example.net -all",
+    ));
+    z.push(("c.example.net", RType::Txt, "v=spf1 mx ptr -all"));
+    let (r, _) = run(z, spf());
+    assert_eq!(r.status, CheckStatus::Fail, "{}", r.detail);
+    assert!(
+        r.detail.starts_with("11 DNS lookups, more than 10"),
+        "{}",
+        r.detail
+    );
+}
+
+#[test]
+fn an_spf_record_that_does_not_parse_fails() {
+    let mut z = without(good(), "example.test", RType::Txt);
+    z.push(("example.test", RType::Txt, "v=spf1 ip4:192.0.2.10 -al"));
+    let (r, _) = run(z, spf());
+    assert_eq!(r.status, CheckStatus::Fail, "{}", r.detail);
+    assert!(r.detail.contains("does not parse"), "{}", r.detail);
+}
+
+fn ptr(helo: bool) -> Value {
+    json!({"ptr": {"name": "mail.example.test", "ipv4": "192.0.2.10", "ipv6": "2001:db8::10",
+        "helo": helo, "server": SERVER}})
+}
+
+#[test]
+fn forward_confirmed_ptr_passes_a_ptr_elsewhere_fails_none_is_pending() {
+    let (r, _) = run(good(), ptr(false));
+    assert_eq!(r.status, CheckStatus::Pass, "{}", r.detail);
+    let (r, _) = run(good(), ptr(true));
+    assert_eq!(r.status, CheckStatus::Pass, "{}", r.detail);
+
+    let mut z = without(good(), "10.2.0.192.in-addr.arpa", RType::Ptr);
+    z.push(("10.2.0.192.in-addr.arpa", RType::Ptr, "vm-1.provider.test"));
+    let (r, _) = run(z.clone(), ptr(false));
+    assert_eq!(r.status, CheckStatus::Fail, "{}", r.detail);
+    assert!(
+        r.detail.contains("192.0.2.10: PTR is vm-1.provider.test."),
+        "{}",
+        r.detail
+    );
+    assert!(r
+        .hint
+        .unwrap()
+        .contains("set its PTR to mail.example.test."));
+    let (r, _) = run(z, ptr(true));
+    assert_eq!(r.status, CheckStatus::Fail, "{}", r.detail);
+    assert!(
+        r.detail.contains("HELO name mail.example.test. is not"),
+        "{}",
+        r.detail
+    );
+
+    // The PTR is right but the name does not resolve back: not forward-confirmed.
+    let z = without(good(), "mail.example.test", RType::A);
+    let (r, _) = run(z, ptr(false));
+    assert_eq!(r.status, CheckStatus::Fail, "{}", r.detail);
+    assert!(r.detail.contains("not back to 192.0.2.10"), "{}", r.detail);
+
+    let z = without(good(), "10.2.0.192.in-addr.arpa", RType::Ptr);
+    let (r, _) = run(z, ptr(false));
+    assert_eq!(r.status, CheckStatus::Pending, "{}", r.detail);
+}
+
+#[test]
+fn mx_and_addresses_pass_and_fail() {
+    let mx =
+        json!({"mx": {"domain": "example.test", "host": "mail.example.test", "server": SERVER}});
+    assert_eq!(run(good(), mx.clone()).0.status, CheckStatus::Pass);
+    let mut z = without(good(), "example.test", RType::Mx);
+    z.push(("example.test", RType::Mx, "10 mx.other.test"));
+    let (r, _) = run(z, mx.clone());
+    assert_eq!(r.status, CheckStatus::Fail, "{}", r.detail);
+    assert!(
+        r.detail
+            .contains("names 10 mx.other.test., not mail.example.test."),
+        "{}",
+        r.detail
+    );
+    let z = without(good(), "example.test", RType::Mx);
+    assert_eq!(run(z, mx).0.status, CheckStatus::Pending);
+
+    let addr = json!({"address": {"name": "mail.example.test", "ipv4": "192.0.2.10",
+        "ipv6": "2001:db8::10", "server": SERVER}});
+    assert_eq!(run(good(), addr.clone()).0.status, CheckStatus::Pass);
+    let mut z = without(good(), "mail.example.test", RType::A);
+    z.push(("mail.example.test", RType::A, "192.0.2.66"));
+    let (r, _) = run(z, addr);
+    assert_eq!(r.status, CheckStatus::Fail, "{}", r.detail);
+    assert!(
+        r.detail
+            .contains("not this host: 192.0.2.66; missing: 192.0.2.10"),
+        "{}",
+        r.detail
+    );
+}
+
+#[test]
+fn dmarc_none_warns_and_quarantine_passes() {
+    let d = json!({"dmarc": {"domain": "example.test", "server": SERVER}});
+    let (r, _) = run(good(), d.clone());
+    assert_eq!(r.status, CheckStatus::Pass, "{}", r.detail);
+    let mut z = without(good(), "_dmarc.example.test", RType::Txt);
+    z.push((
+        "_dmarc.example.test",
+        RType::Txt,
+        "v=DMARC1; p=none; rua=mailto:d@example.test",
+    ));
+    let (r, _) = run(z, d);
+    assert_eq!(r.status, CheckStatus::Warn, "{}", r.detail);
+    assert!(r.detail.starts_with("p=none"), "{}", r.detail);
+    assert!(r.hint.unwrap().contains("quarantine or reject"));
+}
+
+#[test]
+fn mta_sts_is_skipped_unless_enabled_and_dnssec_of_an_unsigned_zone_warns() {
+    let p = |on: &str| {
+        json!({"policy_record": {"record": "mta_sts", "domain": "example.test", "enabled": on,
+            "server": SERVER}})
+    };
+    let (r, asked) = run(good(), p("false"));
+    assert_eq!(r.status, CheckStatus::Skipped);
+    assert!(
+        r.detail.contains("dns.mta_sts.enabled is false"),
+        "{}",
+        r.detail
+    );
+    assert!(asked.is_empty());
+    assert_eq!(run(good(), p("true")).0.status, CheckStatus::Pass);
+
+    let s =
+        |dane: &str| json!({"dnssec": {"zone": "example.test", "dane": dane, "server": SERVER}});
+    let (r, asked) = run(good(), s("false"));
+    assert_eq!(r.status, CheckStatus::Warn, "{}", r.detail);
+    assert!(
+        asked.iter().any(|a| a.contains("DNSKEY example.test")),
+        "{asked:?}"
+    );
+    assert_eq!(run(good(), s("true")).0.status, CheckStatus::Fail);
+}
+
+#[test]
+fn a_server_that_does_not_answer_leaves_dns_checks_pending() {
+    let dir = tempfile::tempdir().unwrap();
+    let (h, _fakes) = host(dir.path());
+    let redactor = Redactor::default();
+    let cx = CheckCx {
+        host: &h,
+        redactor: &redactor,
+        timeout: Duration::from_millis(100),
+        retry: Retry::NONE,
+    };
+    let checks: Vec<Declared> = [spf(), ptr(false)]
+        .into_iter()
+        .map(|v| Declared::new("dns.x", serde_json::from_value(v).unwrap()))
+        .collect();
+    for r in run_checks(&cx, &checks, &mut |_| {}) {
+        assert_eq!(r.status, CheckStatus::Pending, "{}", r.detail);
+        assert!(r.detail.contains("cannot resolve"), "{}", r.detail);
+    }
+}
