@@ -116,12 +116,25 @@ fn row(out: &mut String, c: &CheckResult, w: usize) {
     }
     for (i, l) in lines.iter().enumerate() {
         let lead = if i == 0 { &head } else { &indent };
-        let _ = writeln!(out, "{lead}{l}");
+        if l.chars().count() > room {
+            // One word wider than the column (a long path): under it, less indented.
+            if i == 0 {
+                let _ = writeln!(out, "{}", head.trim_end());
+            }
+            let _ = writeln!(out, "{WIDE_LEAD}{l}");
+        } else {
+            let _ = writeln!(out, "{lead}{l}");
+        }
     }
 }
 
-/// Words of `s` in lines of at most `room` characters (a longer word is split).
+/// The lead of a line holding one word wider than the text column.
+const WIDE_LEAD: &str = "    ";
+
+/// Words of `s` in lines of at most `room` characters; a longer word gets a line of its
+/// own (printed less indented), and only a word wider than the whole table is split.
 fn wrap(s: &str, room: usize) -> Vec<String> {
+    let wide = WIDTH - WIDE_LEAD.len();
     let mut lines = Vec::new();
     let mut cur = String::new();
     for word in one_line(s).split(' ').filter(|w| !w.is_empty()) {
@@ -130,7 +143,11 @@ fn wrap(s: &str, room: usize) -> Vec<String> {
             if !cur.is_empty() {
                 lines.push(std::mem::take(&mut cur));
             }
-            lines.push(word.drain(..room).collect());
+            let n = word.len().min(wide);
+            lines.push(word.drain(..n).collect());
+        }
+        if word.is_empty() {
+            continue;
         }
         let word: String = word.into_iter().collect();
         if !cur.is_empty() && cur.chars().count() + 1 + word.chars().count() > room {
@@ -262,6 +279,7 @@ mod tests {
                 result("dns.dkim", CheckStatus::Fail, long, Some("publish the record `firstboot records` shows, or run `firstboot dkim status`")),
                 result("a.very.long.check.id.that.does.not.fit", CheckStatus::Pending, "not visible yet", None),
                 result("x\"y", CheckStatus::Warn, "line\nbreak", None),
+                result("ssl.certificate", CheckStatus::Pass, "certificate /etc/letsencrypt/live/mail.example.test/fullchain.pem: ok", None),
             ],
         }]
     }
@@ -285,15 +303,21 @@ mod tests {
         );
         assert!(t.contains("  PASS    postfix.config"), "{t}");
         assert!(
-            flat.contains(&"x".repeat(40)),
-            "a long pass line is wrapped, not cut: {t}"
+            flat.contains(&"x".repeat(76)),
+            "a long word is kept whole up to the width: {t}"
+        );
+        assert!(
+            flat.contains(
+                "check: certificate /etc/letsencrypt/live/mail.example.test/fullchain.pem: ok"
+            ),
+            "a path is never split: {t}"
         );
         assert!(
             t.contains("\n  PENDING a.very.long.check.id.that.does.not.fit\n"),
             "{t}"
         );
         assert!(
-            t.ends_with("1 pass, 1 warn, 1 pending, 1 fail, 0 skipped\n"),
+            t.ends_with("2 pass, 1 warn, 1 pending, 1 fail, 0 skipped\n"),
             "{t}"
         );
         assert!(!t.contains("line\nbreak"), "{t}");
@@ -305,7 +329,7 @@ mod tests {
         let c = Counts::of(&r);
         assert_eq!(
             (c.pass, c.fail, c.pending, c.warn, c.skipped),
-            (1, 1, 1, 1, 0)
+            (2, 1, 1, 1, 0)
         );
         let j = json(&r, &c);
         assert_eq!(j["ok"], false);
