@@ -1,0 +1,101 @@
+#!/usr/bin/env python3
+"""A DNS forwarder that answers every query DELAY milliseconds late (UDP and TCP), for
+bench/validate.sh: these kernels have no netem qdisc, so latency is added here. Each
+query's bytes are appended to LOG (hex, one a line), so the same queries can then be
+replayed one after another (`replay`) for the sequential baseline.
+
+  dns-delay.py serve LISTEN UPSTREAM DELAY_MS LOG
+  dns-delay.py replay SERVER LOG        prints the wall time in ms
+"""
+import socket
+import struct
+import sys
+import threading
+import time
+
+
+def ask_upstream(upstream, msg, tcp):
+    if tcp:
+        with socket.create_connection((upstream, 53), timeout=3) as s:
+            s.sendall(struct.pack("!H", len(msg)) + msg)
+            n = struct.unpack("!H", recv_exact(s, 2))[0]
+            return recv_exact(s, n)
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.settimeout(3)
+        s.sendto(msg, (upstream, 53))
+        return s.recv(65535)
+
+
+def recv_exact(s, n):
+    buf = b""
+    while len(buf) < n:
+        chunk = s.recv(n - len(buf))
+        if not chunk:
+            raise EOFError
+        buf += chunk
+    return buf
+
+
+def serve(listen, upstream, delay_ms, log):
+    lock = threading.Lock()
+    delay = delay_ms / 1000.0
+
+    def note(msg):
+        with lock, open(log, "a") as f:
+            f.write(msg.hex() + "\n")
+
+    udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    udp.bind((listen, 53))
+    tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    tcp.bind((listen, 53))
+    tcp.listen(64)
+
+    def udp_one(msg, peer):
+        note(msg)
+        time.sleep(delay)
+        try:
+            udp.sendto(ask_upstream(upstream, msg, False), peer)
+        except OSError:
+            pass
+
+    def tcp_conn(c):
+        with c:
+            try:
+                while True:
+                    n = struct.unpack("!H", recv_exact(c, 2))[0]
+                    msg = recv_exact(c, n)
+                    note(msg)
+                    time.sleep(delay)
+                    ans = ask_upstream(upstream, msg, True)
+                    c.sendall(struct.pack("!H", len(ans)) + ans)
+            except (EOFError, OSError):
+                pass
+
+    def tcp_loop():
+        while True:
+            c, _ = tcp.accept()
+            threading.Thread(target=tcp_conn, args=(c,), daemon=True).start()
+
+    threading.Thread(target=tcp_loop, daemon=True).start()
+    print("ready", flush=True)
+    while True:
+        msg, peer = udp.recvfrom(65535)
+        threading.Thread(target=udp_one, args=(msg, peer), daemon=True).start()
+
+
+def replay(server, log):
+    msgs = [bytes.fromhex(line.strip()) for line in open(log) if line.strip()]
+    t0 = time.monotonic()
+    for m in msgs:
+        ask_upstream(server, m, False)
+    print("%.1f %d" % ((time.monotonic() - t0) * 1000, len(msgs)))
+
+
+if __name__ == "__main__":
+    if sys.argv[1] == "serve":
+        serve(sys.argv[2], sys.argv[3], float(sys.argv[4]), sys.argv[5])
+    elif sys.argv[1] == "replay":
+        replay(sys.argv[2], sys.argv[3])
+    else:
+        sys.exit(__doc__)

@@ -1,0 +1,70 @@
+# shellcheck shell=bash
+# firstboot validate's mail DNS checks against the test DNS after a full-mode run (the
+# advanced profile, published): MX, A/AAAA, forward-confirmed PTR and HELO, SPF
+# (evaluated by mail-auth), DMARC, DNSSEC (example.test is signed), DANE and DKIM
+# pass; then each is broken on purpose in the zone and reported as FAIL under its id:
+# the DKIM record replaced by another key, SPF without the host's address, the PTR of
+# mail's address pointing elsewhere (set in Knot with knotc, put back by the trap).
+# Uses 72-mail-full.sh's setup and 30-dns.sh's save/restore.
+
+_VDNS_REV4=10.2.0.192.in-addr.arpa.
+_VDNS_ZONE4=2.0.192.in-addr.arpa
+
+# _vdns_ptr NAME: the PTR of mail's IPv4 address set to NAME in Knot.
+_vdns_ptr() {
+  e2e_exec dns -- sh -c '
+    set -e
+    knotc zone-begin "$1" >/dev/null
+    knotc zone-unset "$1" "$2" PTR >/dev/null
+    knotc zone-set "$1" "$2" 300 PTR "$3" >/dev/null
+    knotc zone-commit "$1" >/dev/null
+  ' sh "$_VDNS_ZONE4" "$_VDNS_REV4" "$1"
+}
+
+_vdns_end() {
+  local rc=$?
+  _vdns_ptr mail.example.test. || echo "warning: could not restore the PTR of mail" >&2
+  (exit "$rc")
+  _mail_full_end
+}
+
+# _vdns_validate: firstboot validate 9-mail_config on mail; sets out and rc.
+_vdns_validate() {
+  rc=0
+  out=$(e2e_exec mail -- firstboot validate 9-mail_config 2>&1) || rc=$?
+}
+
+scenario_validate_dns_checks_pass_then_fail_by_id() {
+  _mail_full_up >/dev/null
+  trap _vdns_end EXIT
+  local out rc id key chunks
+  _vdns_validate
+  for id in dns.mx dns.address dns.ptr dns.helo dns.spf dns.dmarc dns.dnssec dns.dane dns.dkim; do
+    e2e_assert_check "$out" PASS "$id" "" "validate after a full-mode run"
+  done
+  e2e_assert_check "$out" SKIP dns.mta_sts "" "validate (MTA-STS not configured)"
+  ((rc == 0)) || e2e_fail "validate exited $rc after a full-mode run: $out"
+
+  # The DKIM record replaced by another key (split into strings of 200 for knsupdate).
+  key=$(e2e_exec mail -- sh -c 'openssl genrsa 2048 2>/dev/null | openssl rsa -pubout -outform DER 2>/dev/null | base64 -w0')
+  chunks=$(printf 'v=DKIM1; k=rsa; p=%s' "$key" | fold -w 200 | sed 's/.*/"&"/' | paste -sd ' ')
+  printf 'server %s\nzone example.test.\nupdate delete default._domainkey.example.test. TXT\nupdate add default._domainkey.example.test. 300 TXT %s\nsend\n' \
+    "${E2E_HOST_V4[dns]}" "$chunks" | e2e_exec mail -- knsupdate -k /run/e2e/tsig.key ||
+    e2e_fail "could not replace the DKIM record"
+  _vdns_validate
+  ((rc == 1)) || e2e_fail "validate exited $rc with another DKIM key: $out"
+  e2e_assert_check "$out" FAIL dns.dkim "" "validate with another DKIM key"
+
+  # SPF without the host's address.
+  printf 'server %s\nzone example.test.\nupdate delete example.test. TXT\nupdate add example.test. 300 TXT "v=spf1 ip4:192.0.2.99 -all"\nsend\n' \
+    "${E2E_HOST_V4[dns]}" | e2e_exec mail -- knsupdate -k /run/e2e/tsig.key ||
+    e2e_fail "could not replace the SPF record"
+  _vdns_validate
+  e2e_assert_check "$out" FAIL dns.spf "" "validate with SPF without the host's address"
+
+  # The PTR of mail's address pointing elsewhere.
+  _vdns_ptr vm-1.provider.example.net. || e2e_fail "could not change the PTR in Knot"
+  _vdns_validate
+  e2e_assert_check "$out" FAIL dns.ptr "" "validate with the PTR pointing elsewhere"
+  e2e_assert_check "$out" FAIL dns.helo "" "validate with the PTR pointing elsewhere"
+}
