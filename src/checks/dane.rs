@@ -129,3 +129,31 @@ impl Check for DaneCheck {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dane_ee_records_match_the_key_or_certificate_others_are_not_judged() {
+        let (cert, spki) = (b"certificate".as_slice(), b"public key".as_slice());
+        let tlsa = |usage, selector, matching, data: Vec<u8>| Data::Tlsa {
+            usage,
+            selector,
+            matching,
+            data,
+        };
+        let key_hash = Sha256::digest(spki).to_vec();
+        assert_eq!(
+            matches(&tlsa(3, 1, 1, key_hash.clone()), cert, spki),
+            Some(true)
+        );
+        assert_eq!(
+            matches(&tlsa(3, 0, 0, cert.to_vec()), cert, spki),
+            Some(true)
+        );
+        let other = Sha256::digest(b"another key").to_vec();
+        assert_eq!(matches(&tlsa(3, 1, 1, other), cert, spki), Some(false));
+        assert_eq!(matches(&tlsa(2, 1, 1, key_hash), cert, spki), None);
+    }
+}
