@@ -398,3 +398,45 @@ fn apex_address_publishes_the_bare_domain_once() {
         "{recs:?}"
     );
 }
+
+/// Under an offline root publication is only planned: how many records would be sent and
+/// how many wait for a file (the TLSA record for the certificate, the DKIM record for its
+/// key), in each module that publishes.
+#[test]
+fn an_offline_plan_counts_records_to_send_and_pending() {
+    let t = Tree::new(&format!(
+        "{CONFIG}dns:\n  publish:\n    server: 192.0.2.53\n    tsig_name: firstboot\n    tsig_secret_file: /etc/firstboot/tsig.key\n"
+    ));
+    t.write(
+        "/etc/firstboot/tsig.key",
+        "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LTEyMzQ=\n",
+    );
+    let o = t.fb(&["plan", "--profile", "standard"]);
+    ok(&o);
+    let out = stdout(&o);
+    let lines: Vec<&str> = out
+        .lines()
+        .filter(|l| l.contains("action publish_records"))
+        .map(str::trim)
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            "- action publish_records (example.test at 192.0.2.53): send 6 records to 192.0.2.53; 1 pending until the file it is computed from exists (offline root: recorded, not run)",
+            "- action publish_records (example.test at 192.0.2.53): send 0 records to 192.0.2.53; 1 pending until the file it is computed from exists (offline root: recorded, not run)",
+        ],
+        "{out}"
+    );
+
+    // Once the certificate exists, 8-dns_config has nothing pending.
+    let fixtures = format!("{}/tests/fixtures/dns", env!("CARGO_MANIFEST_DIR"));
+    let pem = std::fs::read_to_string(format!("{fixtures}/cert.pem")).unwrap();
+    t.write("/etc/firstboot/ssl/mail.example.test.crt", &pem);
+    let o = t.fb(&["plan", "--profile", "standard", "--only", "dns"]);
+    ok(&o);
+    let out = stdout(&o);
+    assert!(
+        out.contains("- action publish_records (example.test at 192.0.2.53): send 7 records to 192.0.2.53 (offline root: recorded, not run)"),
+        "{out}"
+    );
+}

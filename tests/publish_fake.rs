@@ -84,3 +84,47 @@ fn publish_plans_through_the_network_and_a_refused_update_rolls_back() {
     assert!(restore(&r.host, &m).failed.is_empty());
     assert_eq!(r.read("/etc/issue").as_deref(), Some("Debian\n"));
 }
+
+/// The plan lines, word for word: what the server already answers, what an update
+/// would replace, and a record computed from a file that does not exist yet (pending).
+#[test]
+fn publish_plan_lines_count_record_sets_and_pending_records() {
+    let r = rig();
+    let mut s = publish(&r);
+    let zone: Zone = Arc::new(Mutex::new(vec![
+        ("example.test", RType::Mx, "10 mail.example.test"),
+        ("example.test", RType::Txt, "v=spf1 mx -all"),
+    ]));
+    let asked = Arc::new(Mutex::new(Vec::new()));
+    *r.fakes.net.handler.lock().unwrap() = Some(Arc::new(serve(zone.clone(), asked)));
+    let p = r.plan(&s[1..]);
+    assert_eq!(
+        p[0].target,
+        "action publish_records (example.test at 192.0.2.53)"
+    );
+    assert_eq!(
+        p[0].summary,
+        "192.0.2.53 already answers all 2 record sets of zone example.test"
+    );
+
+    // A DKIM record whose key file does not exist yet: pending, said after the rest.
+    let rendered: Rendered = serde_json::from_value(json!({"enabled": "true",
+        "name": "s1._domainkey.example.test", "type": "TXT",
+        "dkim_key": "/etc/opendkim/keys/s1.private"}))
+    .unwrap();
+    s[1].records_slot()
+        .unwrap()
+        .push(rendered.typed().unwrap().unwrap());
+    let p = r.plan(&s[1..]);
+    assert_eq!(p[0].change, Change::None, "{p:?}");
+    assert_eq!(
+        p[0].summary,
+        "192.0.2.53 already answers all 2 record sets of zone example.test; 1 pending until the file it is computed from exists"
+    );
+    zone.lock().unwrap()[1].2 = "v=spf1 -all";
+    let p = r.plan(&s[1..]);
+    assert_eq!(
+        p[0].summary,
+        "update zone example.test at 192.0.2.53 signed with key firstboot: replace 1 of 2 record sets; 1 pending until the file it is computed from exists"
+    );
+}

@@ -142,3 +142,59 @@ fn a_failing_postmap_fails_the_step() {
     assert!(e.to_string().contains("postmap"), "{e}");
     assert!(!e.to_string().contains(PASSWORD));
 }
+
+/// Set a file's mtime, `secs` after the epoch.
+fn set_mtime(r: &Rig, p: &str, secs: u64) {
+    let t = std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs);
+    std::fs::File::options()
+        .write(true)
+        .open(r.path(p))
+        .unwrap()
+        .set_modified(t)
+        .unwrap();
+}
+
+/// What the plan says is out of date, word for word: a map older than its table is
+/// postmapped again; one as old as its table (the same clock tick) is up to date.
+#[test]
+fn the_plan_names_what_is_out_of_date() {
+    let mut r = relay_rig(PASSWORD);
+    let s = steps(&[body()]);
+    r.apply(&s).unwrap();
+    let (table, map) = ("/etc/postfix/sasl_passwd", "/etc/postfix/sasl_passwd.db");
+    set_mtime(&r, table, 1_700_000_000);
+    set_mtime(&r, map, 1_700_000_000);
+    let p = r.plan(&s);
+    assert_eq!(p[0].target, format!("action sasl_passwd {table}"));
+    assert_eq!(p[0].change, Change::None, "{p:?}");
+    assert_eq!(p[0].summary, "unchanged");
+
+    set_mtime(&r, map, 1_699_999_999);
+    let p = r.plan(&s);
+    assert!(
+        matches!(p[0].change, Change::Update { diff: None }),
+        "{p:?}"
+    );
+    assert_eq!(
+        p[0].summary,
+        format!("map older than the table: write (0600 root:root) and postmap {map}")
+    );
+
+    std::fs::set_permissions(r.path(table), std::fs::Permissions::from_mode(0o644)).unwrap();
+    std::fs::set_permissions(r.path(map), std::fs::Permissions::from_mode(0o640)).unwrap();
+    set_mtime(&r, map, 1_700_000_000);
+    let p = r.plan(&s);
+    assert_eq!(
+        p[0].summary,
+        format!("table mode not 0600, map mode not 0600: write (0600 root:root) and postmap {map}")
+    );
+    r.apply(&s).unwrap();
+    assert_eq!((mode(&r, table), mode(&r, map)), (0o600, 0o600));
+
+    std::fs::remove_file(r.path(map)).unwrap();
+    let p = r.plan(&s);
+    assert_eq!(
+        p[0].summary,
+        format!("map missing: write (0600 root:root) and postmap {map}")
+    );
+}
