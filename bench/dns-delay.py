@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
 """A DNS forwarder that answers every query DELAY milliseconds late (UDP and TCP), for
 bench/validate.sh: these kernels have no netem qdisc, so latency is added here. Each
-query's bytes are appended to LOG (hex, one a line), so the same queries can then be
-replayed one after another (`replay`) for the sequential baseline.
+query's bytes are appended to LOG (`TIME q HEX`, one a line) and each answer's time
+(`TIME a`), so the same queries can then be replayed one after another (`replay`) for
+the sequential baseline, and the span of the DNS traffic measured (`span`).
 
   dns-delay.py serve LISTEN UPSTREAM DELAY_MS LOG
-  dns-delay.py replay SERVER LOG        prints the wall time in ms
+  dns-delay.py replay SERVER LOG        prints the wall time in ms and the query count
+  dns-delay.py span LOG                 ms from the first query to the last answer
 """
 import socket
 import struct
@@ -42,7 +44,11 @@ def serve(listen, upstream, delay_ms, log):
 
     def note(msg):
         with lock, open(log, "a") as f:
-            f.write(msg.hex() + "\n")
+            f.write("%.6f q %s\n" % (time.time(), msg.hex()))
+
+    def answered():
+        with lock, open(log, "a") as f:
+            f.write("%.6f a\n" % time.time())
 
     udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     udp.bind((listen, 53))
@@ -56,6 +62,7 @@ def serve(listen, upstream, delay_ms, log):
         time.sleep(delay)
         try:
             udp.sendto(ask_upstream(upstream, msg, False), peer)
+            answered()
         except OSError:
             pass
 
@@ -69,6 +76,7 @@ def serve(listen, upstream, delay_ms, log):
                     time.sleep(delay)
                     ans = ask_upstream(upstream, msg, True)
                     c.sendall(struct.pack("!H", len(ans)) + ans)
+                    answered()
             except (EOFError, OSError):
                 pass
 
@@ -84,8 +92,17 @@ def serve(listen, upstream, delay_ms, log):
         threading.Thread(target=udp_one, args=(msg, peer), daemon=True).start()
 
 
+def entries(log):
+    return [line.split() for line in open(log) if line.strip()]
+
+
+def span(log):
+    times = [float(e[0]) for e in entries(log)]
+    print("%.1f" % ((max(times) - min(times)) * 1000 if times else 0))
+
+
 def replay(server, log):
-    msgs = [bytes.fromhex(line.strip()) for line in open(log) if line.strip()]
+    msgs = [bytes.fromhex(e[2]) for e in entries(log) if e[1] == "q"]
     t0 = time.monotonic()
     for m in msgs:
         ask_upstream(server, m, False)
@@ -97,5 +114,7 @@ if __name__ == "__main__":
         serve(sys.argv[2], sys.argv[3], float(sys.argv[4]), sys.argv[5])
     elif sys.argv[1] == "replay":
         replay(sys.argv[2], sys.argv[3])
+    elif sys.argv[1] == "span":
+        span(sys.argv[2])
     else:
         sys.exit(__doc__)

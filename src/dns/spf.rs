@@ -2,7 +2,8 @@
 //! its evaluation may take (RFC 7208 section 4.6.4: at most 10), and the result for
 //! given client addresses, evaluated by `mail-auth` (`check_host`) through our own
 //! client ([`super::mailauth`]). The include tree is fetched level by level, each level's
-//! questions at once, so evaluation then finds every record already answered.
+//! questions at once (with what evaluation may need from the level before), so the
+//! records are fetched in as many round trips as the tree is deep.
 
 use super::decl::RType;
 use super::lookup::Lookup;
@@ -54,13 +55,25 @@ pub fn walk(look: &Lookup, domain: &DName, root: &Spf) -> Result<Tree, String> {
     let mut seen = HashSet::new();
     let mut level: Vec<(DName, Option<Arc<Spf>>)> = vec![(domain.clone(), None)];
     let mut root = Some(root);
+    // What evaluation may ask (a:, mx: targets, MX hosts) rides along with the next
+    // level's TXT questions, never adding a round trip of its own: what is left after
+    // the last level is asked by the evaluation only if it gets that far.
+    let (mut carry, mut mx_names): (Vec<(DName, RType)>, Vec<DName>) = (Vec::new(), Vec::new());
     for _ in 0..=MAX_LOOKUPS {
         if level.is_empty() {
             break;
         }
-        let ask: Vec<_> = level.iter().map(|(d, _)| (d.clone(), RType::Txt)).collect();
+        let mut ask: Vec<_> = level.iter().map(|(d, _)| (d.clone(), RType::Txt)).collect();
+        ask.append(&mut carry);
         look.prefetch(&ask);
-        let (mut next, mut warm, mut mx) = (Vec::new(), Vec::new(), Vec::new());
+        // MX answers of the previous level are in: their hosts go with the next batch.
+        for n in mx_names.drain(..) {
+            for (_, h) in look.mx(&n).unwrap_or_default() {
+                carry.push((h.clone(), RType::A));
+                carry.push((h, RType::Aaaa));
+            }
+        }
+        let mut next = Vec::new();
         for (d, _) in level {
             let owned;
             let rec = match root.take() {
@@ -89,15 +102,15 @@ pub fn walk(look: &Lookup, domain: &DName, root: &Spf) -> Result<Tree, String> {
                     Mechanism::A { macro_string, .. } => {
                         tree.lookups += 1;
                         if let Some(n) = literal(macro_string, &d) {
-                            warm.push((n.clone(), RType::A));
-                            warm.push((n, RType::Aaaa));
+                            carry.push((n.clone(), RType::A));
+                            carry.push((n, RType::Aaaa));
                         }
                     }
                     Mechanism::Mx { macro_string, .. } => {
                         tree.lookups += 1;
                         if let Some(n) = literal(macro_string, &d) {
-                            mx.push(n.clone());
-                            warm.push((n, RType::Mx));
+                            mx_names.push(n.clone());
+                            carry.push((n, RType::Mx));
                         }
                     }
                     Mechanism::Ptr { .. } => tree.lookups += 1,
@@ -117,13 +130,6 @@ pub fn walk(look: &Lookup, domain: &DName, root: &Spf) -> Result<Tree, String> {
                 }
             }
         }
-        look.prefetch(&warm);
-        let hosts: Vec<_> = mx
-            .iter()
-            .flat_map(|n| look.mx(n).unwrap_or_default())
-            .flat_map(|(_, h)| [(h.clone(), RType::A), (h, RType::Aaaa)])
-            .collect();
-        look.prefetch(&hosts);
         level = next;
     }
     Ok(tree)
