@@ -213,6 +213,35 @@ pub enum Command {
         #[command(subcommand)]
         action: DkimAction,
     },
+    /// What no configuration can fix, found before anything is installed (also the start
+    /// of every `run`, as warnings that never stop it).
+    ///
+    /// Outbound TCP port 25 (an SMTP greeting from smtp_probe: a domain's MX, HOST:PORT or
+    /// an address; default gmail.com), a PTR naming `hostname` for each public address,
+    /// ports 25 and 80 free or held by Postfix, `hostname` resolving to `ipv4`/`ipv6`,
+    /// 1024 MiB free on / and /var, and with ssl.provider acme whether certbot can get a
+    /// certificate (the name resolves here, port 80 is free). Each warning says what to
+    /// ask your provider (or DNS host) for. Reads the config; changes nothing. Without
+    /// --profile, `profile:` or a last run, the standard profile's inputs are read.
+    ///
+    /// Ids: preflight.outbound_25, preflight.ptr_ipv4, preflight.ptr_ipv6,
+    /// preflight.port_25, preflight.port_80, preflight.fqdn, preflight.disk_root,
+    /// preflight.disk_var, preflight.acme (docs/guide.md).
+    #[command(after_help = "Examples:\n  \
+    firstboot preflight                                 with /etc/firstboot/config.yaml\n  \
+    firstboot preflight --probe-target mx.example.net:25  try port 25 against that server\n  \
+    firstboot preflight --json                          one JSON document\n\n\
+    Exit status: 0 nothing to warn about; 1 something warns; 2 bad config.")]
+    Preflight {
+        #[command(flatten)]
+        sel: Selection,
+        /// Where to try outbound port 25 [default: smtp_probe in the config, else gmail.com].
+        #[arg(long, value_name = "HOST[:PORT]")]
+        probe_target: Option<String>,
+        /// Print one JSON document.
+        #[arg(long)]
+        json: bool,
+    },
     /// Print shell completions for SHELL on stdout (packages install them).
     ///
     /// Example: firstboot completions bash > /usr/share/bash-completion/completions/firstboot

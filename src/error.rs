@@ -35,6 +35,9 @@ pub enum Error {
     /// `validate` found failing checks.
     #[error("{0} check(s) failed")]
     Checks(usize),
+    /// `preflight` found something to warn about.
+    #[error("preflight: {0} warning(s)")]
+    Preflight(usize),
 }
 
 impl Error {

@@ -28,6 +28,7 @@ pub mod manifest;
 pub mod overrides;
 pub mod paths;
 pub mod postfix_fact;
+pub mod preflight;
 pub mod profile;
 pub mod redact;
 pub mod refs;

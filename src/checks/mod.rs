@@ -13,12 +13,17 @@ mod dnsq;
 pub mod dnssec;
 pub mod file;
 pub mod listen;
+pub mod loopback;
+pub mod loopback_msg;
 pub mod mx;
 pub mod policy;
 pub mod ptr;
+pub mod queue;
 pub mod records;
 mod result;
 mod run;
+pub mod smtp;
+pub mod smtp_client;
 pub mod spf;
 
 pub use result::{CheckResult, CheckStatus};
@@ -108,6 +113,12 @@ pub enum CheckKind {
     Dnssec(dnssec::DnssecCheck),
     /// The TLSA records of port 25 match the certificate.
     Dane(dane::DaneCheck),
+    /// What the SMTP server shows a stranger: banner, AUTH before TLS, relaying.
+    Smtp(smtp::SmtpCheck),
+    /// Postfix's queue: size, old deferrals, a refused relay AUTH.
+    MailQueue(queue::QueueCheck),
+    /// A message out through sendmail and back through port 25: DKIM, SPF, DMARC pass.
+    MailLoopback(loopback::LoopbackCheck),
 }
 
 impl CheckKind {
@@ -128,6 +139,9 @@ impl CheckKind {
             CheckKind::PolicyRecord(c) => c,
             CheckKind::Dnssec(c) => c,
             CheckKind::Dane(c) => c,
+            CheckKind::Smtp(c) => c,
+            CheckKind::MailQueue(c) => c,
+            CheckKind::MailLoopback(c) => c,
         }
     }
 

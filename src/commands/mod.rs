@@ -6,6 +6,7 @@ pub mod docs;
 pub mod list;
 pub mod mailbox;
 pub mod plan;
+pub mod preflight;
 pub mod records;
 pub mod relay_spf;
 pub mod rollback;
@@ -96,6 +97,11 @@ pub fn dispatch(cli: Cli, logs: &Logs) -> Result<()> {
         Command::Mailbox { action } => mailbox::mailbox(&cli, action, logs),
         Command::Completions { shell } => docs::completions(*shell),
         Command::Man => docs::man(),
+        Command::Preflight {
+            sel,
+            probe_target,
+            json,
+        } => preflight::preflight(&cli, sel, probe_target.as_deref(), *json),
         Command::Dkim { action } => match action {
             crate::cli::DkimAction::Rotate { selector, sel } => {
                 dkim::rotate(&cli, sel, selector.as_deref(), logs)

@@ -36,6 +36,13 @@ pub fn run(cli: &Cli, sel: &Selection, flags: Flags, logs: &Logs) -> Result<()> 
     let ids: Vec<&str> = p.selected.iter().map(|m| m.id.as_str()).collect();
     logs.open(&p.host.root, p.redactor.clone(), &ids)?;
     let mut rep = crate::report::for_stdout(cli.quiet);
+    // Preflight first: what no module can fix is said before anything is installed; it
+    // never stops the run.
+    for r in super::preflight::before_run(&p) {
+        if r.status == crate::checks::CheckStatus::Warn {
+            rep.note(&format!("preflight WARN {} {}: {}", r.id, r.name, r.detail));
+        }
+    }
     let opts = RunOpts {
         force: flags.force,
         overwrite: flags.overwrite,

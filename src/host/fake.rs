@@ -3,7 +3,7 @@
 //! a [`Host`] that is live (those steps act) while its files go to a temporary root.
 //! Each fake records what was asked of it and can be told to fail.
 
-use super::net::{Network, Transport};
+use super::net::{Network, Stream, Transport};
 use super::packages::Packages;
 use super::runner::{CommandOutput, Exec};
 use super::services::{ServiceVerb, Services};
@@ -169,11 +169,99 @@ impl Kernel for Arc<FakeKernel> {
 pub type NetHandler =
     Box<dyn Fn(Transport, SocketAddr, &[u8]) -> std::io::Result<Vec<u8>> + Send + Sync>;
 
-/// The network: every exchange goes to a handler (default: connection refused).
+/// A TCP connection handler: the address in, a stream (or the error connecting) out.
+pub type TcpHandler = Box<dyn Fn(SocketAddr) -> std::io::Result<Box<dyn Stream>> + Send + Sync>;
+
+/// The network: every exchange and connection goes to a handler (default: connection
+/// refused).
 #[derive(Default)]
 pub struct FakeNetwork {
     /// Answers exchanges.
     pub handler: Mutex<Option<Arc<NetHandler>>>,
+    /// Answers TCP connections.
+    pub tcp: Mutex<Option<Arc<TcpHandler>>>,
+    /// Lines clients wrote to [`ScriptedSmtp`] servers, in order.
+    pub lines: Arc<Mutex<Vec<String>>>,
+}
+
+impl FakeNetwork {
+    /// Answer every TCP connection with a fresh copy of `server`.
+    pub fn smtp(&self, server: ScriptedSmtp) {
+        let lines = self.lines.clone();
+        let h: TcpHandler = Box::new(move |_| {
+            let mut s = server.clone();
+            s.log = lines.clone();
+            s.out = format!("{}\r\n", s.banner).into_bytes().into();
+            Ok(Box::new(s) as Box<dyn Stream>)
+        });
+        *lock(&self.tcp) = Some(Arc::new(h));
+    }
+
+    /// The lines clients wrote so far.
+    pub fn smtp_lines(&self) -> Vec<String> {
+        lock(&self.lines).clone()
+    }
+}
+
+/// A scripted SMTP server: sends `banner` on connect and answers each line the client
+/// writes with `answer(line)` (lines separated by CRLF; empty: silence, a read then
+/// times out). It answers QUIT with 221 by itself.
+#[derive(Clone)]
+pub struct ScriptedSmtp {
+    banner: String,
+    answer: Arc<dyn Fn(&str) -> String + Send + Sync>,
+    pending: Vec<u8>,
+    out: std::collections::VecDeque<u8>,
+    log: Arc<Mutex<Vec<String>>>,
+}
+
+impl ScriptedSmtp {
+    /// A server greeting with `banner` and answering with `answer`.
+    pub fn new(banner: &str, answer: impl Fn(&str) -> String + Send + Sync + 'static) -> Self {
+        ScriptedSmtp {
+            banner: banner.to_string(),
+            answer: Arc::new(answer),
+            pending: Vec::new(),
+            out: Default::default(),
+            log: Default::default(),
+        }
+    }
+}
+
+impl std::io::Read for ScriptedSmtp {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.out.is_empty() {
+            return Err(std::io::ErrorKind::TimedOut.into());
+        }
+        let n = buf.len().min(self.out.len());
+        for (i, b) in self.out.drain(..n).enumerate() {
+            buf[i] = b;
+        }
+        Ok(n)
+    }
+}
+
+impl std::io::Write for ScriptedSmtp {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.pending.extend_from_slice(buf);
+        while let Some(i) = self.pending.iter().position(|&b| b == b'\n') {
+            let raw: Vec<u8> = self.pending.drain(..=i).collect();
+            let line = String::from_utf8_lossy(&raw).trim_end().to_string();
+            lock(&self.log).push(line.clone());
+            let reply = if line.eq_ignore_ascii_case("QUIT") {
+                "221 bye".to_string()
+            } else {
+                (self.answer)(&line)
+            };
+            if !reply.is_empty() {
+                self.out.extend(format!("{reply}\r\n").into_bytes());
+            }
+        }
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 impl Network for Arc<FakeNetwork> {
@@ -187,6 +275,18 @@ impl Network for Arc<FakeNetwork> {
         let h = lock(&self.handler).clone();
         match h {
             Some(h) => h(transport, server, msg),
+            None => Err(std::io::ErrorKind::ConnectionRefused.into()),
+        }
+    }
+
+    fn tcp_connect(
+        &self,
+        addr: SocketAddr,
+        _timeout: Duration,
+    ) -> std::io::Result<Box<dyn Stream>> {
+        let h = lock(&self.tcp).clone();
+        match h {
+            Some(h) => h(addr),
             None => Err(std::io::ErrorKind::ConnectionRefused.into()),
         }
     }

@@ -1,6 +1,8 @@
-//! The network behind the [`Network`] trait: one DNS exchange over UDP or TCP
-//! ([`LiveNetwork`] opens the sockets; tests answer from a scripted fake, `host::fake`).
-//! Message encoding, retries and truncation handling stay in `src/dns/wire.rs`.
+//! The network behind the [`Network`] trait: one DNS exchange over UDP or TCP, and a
+//! TCP conversation ([`Stream`], an SMTP session) with a time limit on every operation
+//! ([`LiveNetwork`] opens the sockets; tests answer from scripted fakes, `host::fake`).
+//! Message encoding, retries and truncation handling stay in `src/dns/wire.rs`; the SMTP
+//! dialogue in `src/checks/smtp_client.rs`.
 
 use std::io::{Read, Write};
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, TcpStream, UdpSocket};
@@ -26,7 +28,16 @@ pub trait Network: Send + Sync {
         msg: &[u8],
         timeout: Duration,
     ) -> std::io::Result<Vec<u8>>;
+
+    /// Open a TCP connection to `addr`: connecting, and each read and write after it,
+    /// wait at most `timeout`.
+    fn tcp_connect(&self, addr: SocketAddr, timeout: Duration) -> std::io::Result<Box<dyn Stream>>;
 }
+
+/// A byte stream to a server (a TCP connection, or a scripted fake).
+pub trait Stream: Read + Write + Send {}
+
+impl<T: Read + Write + Send> Stream for T {}
 
 /// Real sockets.
 #[derive(Debug, Clone, Copy, Default)]
@@ -72,5 +83,12 @@ impl Network for LiveNetwork {
                 Ok(answer)
             }
         }
+    }
+
+    fn tcp_connect(&self, addr: SocketAddr, timeout: Duration) -> std::io::Result<Box<dyn Stream>> {
+        let s = TcpStream::connect_timeout(&addr, timeout)?;
+        s.set_read_timeout(Some(timeout))?;
+        s.set_write_timeout(Some(timeout))?;
+        Ok(Box::new(s))
     }
 }

@@ -39,6 +39,7 @@ E2E_PACKAGES=(
   testssl.sh      # grades the TLS of mail's ports (70-mail-local.sh)
   opendmarc       # 9-mail_config's DMARC checks on `mail` (local and full modes)
   postfix-policyd-spf-python # its SPF policy agent
+  nftables        # drops mail's outbound port 25 (preflight, 75-validate-smtp.sh)
 )
 
 # Is package $1 installed (dpkg says "install ok installed")?

@@ -107,6 +107,12 @@ scenario_mail_relay_wrong_password_queued() {
   queue=$(e2e_exec mail -- postqueue -p)
   e2e_assert_contains "$queue" "bob@example.net" "mail's queue"
   ! e2e_exec world -- grep -rqF -- "$token" /home/bob/Maildir/new || e2e_fail "the message was delivered"
+  # validate names the cause: the mail queue check fails saying the password is wrong.
+  local vrc=0 vout
+  vout=$(e2e_exec mail -- firstboot validate --json mail 2>/dev/null) || vrc=$?
+  ((vrc == 1)) || e2e_fail "validate with a refused relay AUTH exited $vrc: $vout"
+  vout=$(jq -r '.modules[].checks[] | select(.id == "mail.queue") | "\(.status) \(.detail)"' <<<"$vout")
+  [[ "$vout" == "fail the relay password is wrong"* ]] || e2e_fail "validate: mail.queue is \"$vout\""
   e2e_exec mail -- postsuper -d ALL >/dev/null 2>&1
 }
 
