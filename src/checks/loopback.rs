@@ -167,6 +167,10 @@ impl Check for LoopbackCheck {
         true
     }
 
+    fn probes(&self) -> bool {
+        true
+    }
+
     fn run(&self, cx: &CheckCx) -> CheckResult {
         let name = format!("loopback message to {} signed and verified", self.to.trim());
         if !cx.host.is_live() {

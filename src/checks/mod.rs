@@ -56,6 +56,12 @@ pub trait Check {
     fn settles(&self) -> bool {
         false
     }
+    /// Whether it talks to a daemon the way a client does (leaving lines in its log). A
+    /// run that changed nothing skips such checks, so a no-op run leaves no trace;
+    /// `validate` and a run that changed something run them.
+    fn probes(&self) -> bool {
+        false
+    }
 }
 
 /// A check as a module declares it: a stable id (`dns.spf`; reports, `--json` and

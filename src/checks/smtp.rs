@@ -172,6 +172,10 @@ impl Check for SmtpCheck {
         true
     }
 
+    fn probes(&self) -> bool {
+        true
+    }
+
     fn run(&self, cx: &CheckCx) -> CheckResult {
         let name = self.name();
         if !cx.host.is_live() {

@@ -215,3 +215,18 @@ fn a_timed_out_connection_warns_instead_of_failing() {
     assert_eq!(r.status, CheckStatus::Warn, "{}", r.detail);
     assert!(r.detail.contains("a firewall drops it?"), "{}", r.detail);
 }
+
+#[test]
+fn smtp_probes_are_marked_as_probes_so_a_no_op_run_skips_them() {
+    // They leave `connect from` lines in mail.log: a run that changed nothing must not
+    // run them (the e2e engine_rerun_is_noop_live compares mail.log across a re-run).
+    for p in [Probe::Banner, Probe::AuthBeforeTls, Probe::OpenRelay] {
+        assert!(check(p).probes());
+    }
+    let queue = crate::checks::queue::QueueCheck {
+        max_messages: 1,
+        max_age_minutes: 1,
+        relay_map: String::new(),
+    };
+    assert!(!queue.probes(), "postqueue -j leaves no log line");
+}
