@@ -10,7 +10,7 @@ E2E_STATE="${FB_E2E_STATE:-/run/fb-e2e}"
 E2E_LOCK="${E2E_STATE}.lock"
 # Every network namespace of the stage is named with this prefix; a stale one
 # from an aborted run is found by it.
-E2E_NS_PREFIX="fb-"
+E2E_NS_PREFIX="${FB_E2E_NS_PREFIX:-fb-}"
 export E2E_ROOT E2E_REPO E2E_STATE
 
 # Milliseconds since the epoch.
