@@ -7,14 +7,15 @@
 #
 #   sudo bench/validate.sh [RUNS]     (default 3 per delay; delays BENCH_DELAYS="0 50 100")
 #
-# Agents on a shared machine run it as: flock /tmp/firstboot-e2e.lock bench/validate.sh
+# The dev build (dependencies optimized): the figures are the network's. It takes the
+# e2e lock itself (E2E_LOCK_WAIT seconds at most).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-3}
 delays=${BENCH_DELAYS:-0 50 100}
 ((EUID == 0)) || { echo "run as root (the stage is network namespaces)" >&2 && exit 2; }
-cargo build --release --quiet
-export FIRSTBOOT_BIN=$PWD/target/release/firstboot
+cargo build --quiet
+export FIRSTBOOT_BIN=$PWD/target/debug/firstboot
 bench=$PWD/bench
 for lib in common install hosts dns acme world machine stage; do
   # shellcheck source=/dev/null
