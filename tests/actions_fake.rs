@@ -248,3 +248,26 @@ fn a_self_signed_key_is_readable_by_its_group_only() {
         );
     }
 }
+
+/// A usable key and certificate that firstboot did not write (no state of them), the
+/// key readable by all: the plan names the key alone, applying makes it private again
+/// and keeps both files' contents.
+#[test]
+fn a_self_signed_key_found_readable_is_made_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let mut r = rig();
+    let s = self_signed(json!({}));
+    r.apply(&s).unwrap();
+    r.last.clear();
+    let cert = r.read(CRT);
+    std::fs::set_permissions(r.path(CKEY), std::fs::Permissions::from_mode(0o644)).unwrap();
+    let p = r.plan(&s);
+    assert_eq!(p[0].change, Change::Update { diff: None }, "{p:?}");
+    assert!(p[0].summary.starts_with("key: "), "{p:?}");
+    assert!(!p[0].summary.contains("certificate"), "{p:?}");
+    r.apply(&s).unwrap();
+    let mode = std::fs::metadata(r.path(CKEY)).unwrap().mode() & 0o7777;
+    assert_eq!(mode, 0o640);
+    assert_eq!(r.read(CRT), cert);
+    assert_eq!(r.plan(&s)[0].change, Change::None);
+}
