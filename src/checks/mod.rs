@@ -25,6 +25,10 @@ mod run;
 pub mod smtp;
 pub mod smtp_client;
 pub mod spf;
+pub mod tls;
+pub mod tls_cert;
+pub mod tls_client;
+pub mod tls_probe;
 
 pub use result::{CheckResult, CheckStatus};
 pub use run::{first_failure, run_checks, Retry};
@@ -125,6 +129,8 @@ pub enum CheckKind {
     MailQueue(queue::QueueCheck),
     /// A message out through sendmail and back through port 25: DKIM, SPF, DMARC pass.
     MailLoopback(loopback::LoopbackCheck),
+    /// TLS on a port: versions, suites and the certificate served.
+    Tls(tls::TlsCheck),
 }
 
 impl CheckKind {
@@ -148,6 +154,7 @@ impl CheckKind {
             CheckKind::Smtp(c) => c,
             CheckKind::MailQueue(c) => c,
             CheckKind::MailLoopback(c) => c,
+            CheckKind::Tls(c) => c,
         }
     }
 
