@@ -129,6 +129,20 @@ pub enum Command {
         #[arg(long, value_name = "DIR")]
         textfile: Option<std::path::PathBuf>,
     },
+    /// Mail admin_email a digest of what happened since the last `watch`: fail2ban bans,
+    /// SMTP and IMAP/POP3 authentication failures, Postfix warnings and deferred mail,
+    /// read from the mail and fail2ban logs. Each line is reported once (positions are
+    /// kept in /var/lib/firstboot/watch.json, log rotation is followed); an empty
+    /// period sends nothing. 10-monitoring runs it every 15 minutes from cron.
+    ///
+    /// Example: firstboot watch --print
+    Watch {
+        #[command(flatten)]
+        sel: Selection,
+        /// Print the digest instead of mailing it (positions move on all the same).
+        #[arg(long)]
+        print: bool,
+    },
     /// The DNS records the modules need: what to publish, what is pending, and what you
     /// must add at your DNS provider (PTR). Changes nothing.
     ///

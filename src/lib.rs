@@ -40,6 +40,7 @@ pub mod steps;
 pub mod timefmt;
 pub mod tls;
 pub mod tvars;
+pub mod watch;
 pub mod yaml;
 pub mod yamllines;
 

@@ -72,11 +72,10 @@ fn a_step_group_shares_its_condition() {
     let m = dir.path().join("10-monitoring");
     std::fs::create_dir_all(m.join("templates")).unwrap();
     let src = format!("{}/modules/10-monitoring", env!("CARGO_MANIFEST_DIR"));
-    std::fs::copy(
-        format!("{src}/templates/jail.local.tera"),
-        m.join("templates/jail.local.tera"),
-    )
-    .unwrap();
+    for t in std::fs::read_dir(format!("{src}/templates")).unwrap() {
+        let t = t.unwrap();
+        std::fs::copy(t.path(), m.join("templates").join(t.file_name())).unwrap();
+    }
     let manifest = std::fs::read_to_string(format!("{src}/module.yaml")).unwrap();
     let (head, rest) = manifest.split_once("steps:\n").unwrap();
     let (steps, checks) = rest.split_once("checks:\n").unwrap();

@@ -14,6 +14,7 @@ pub mod run;
 pub mod status;
 pub mod validate;
 pub mod validate_out;
+pub mod watch;
 
 use crate::cli::{Cli, Command, Selection};
 use crate::engine::Options;
@@ -57,6 +58,7 @@ pub fn dispatch(cli: Cli, logs: &Logs) -> Result<()> {
             logs,
         ),
         Command::Plan { sel, force, json } => plan::plan(&cli, sel, *force, *json),
+        Command::Watch { sel, print } => watch::watch(&cli, sel, *print),
         Command::Validate {
             modules,
             sel,
