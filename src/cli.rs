@@ -133,7 +133,9 @@ pub enum Command {
     /// SMTP and IMAP/POP3 authentication failures, Postfix warnings and deferred mail,
     /// read from the mail and fail2ban logs. Each line is reported once (positions are
     /// kept in /var/lib/firstboot/watch.json, log rotation is followed); an empty
-    /// period sends nothing. 10-monitoring runs it every 15 minutes from cron.
+    /// period sends nothing. It also runs the profile's checks: a check that starts
+    /// failing is alerted once, its recovery once. 10-monitoring runs it every 15
+    /// minutes from cron.
     ///
     /// Example: firstboot watch --print
     Watch {

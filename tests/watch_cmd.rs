@@ -15,6 +15,7 @@ fn watch(t: &Tree) -> std::process::Output {
 #[test]
 fn each_event_is_reported_once_across_runs_and_rotation() {
     let t = Tree::new(CONFIG);
+    ok(&t.fb(&["run", "--profile", "standard"]));
     t.write("/var/log/mail.log", &format!("{SASL}{SASL}{SASL}"));
     t.write("/var/log/fail2ban.log", BAN);
     let o = watch(&t);
@@ -47,6 +48,40 @@ fn each_event_is_reported_once_across_runs_and_rotation() {
         out.contains("to bob@example.net: connect to mx.example.net"),
         "{out}"
     );
+    assert!(stdout(&watch(&t)).is_empty());
+}
+
+#[test]
+fn a_check_that_starts_failing_is_alerted_once_and_its_recovery_once() {
+    let t = Tree::new(CONFIG);
+    ok(&t.fb(&["run", "--profile", "standard"]));
+    assert!(stdout(&watch(&t)).is_empty(), "all checks pass or skip");
+    let mailname = t.read("/etc/mailname");
+    t.write("/etc/mailname", "elsewhere.test\n");
+    let out = stdout(&watch(&t));
+    assert!(
+        out.contains(
+            "Subject: firstboot on mail.example.test: ALERT 1 check(s) newly failing (1 failing)"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains("FAIL 8-dns_config/host.mailname (new): file /etc/mailname"),
+        "{out}"
+    );
+    assert!(
+        stdout(&watch(&t)).is_empty(),
+        "the same failure is not alerted twice"
+    );
+    t.write("/etc/mailname", &mailname);
+    let out = stdout(&watch(&t));
+    assert!(
+        out.contains(
+            "Subject: firstboot on mail.example.test: recovered, all checks pass (1 recovered)"
+        ),
+        "{out}"
+    );
+    assert!(out.contains("  8-dns_config/host.mailname"), "{out}");
     assert!(stdout(&watch(&t)).is_empty());
 }
 

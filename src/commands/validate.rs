@@ -5,7 +5,7 @@ use super::validate_out::{self, ModuleChecks};
 use crate::backup::BackupManifest;
 use crate::checks::{run_checks, CheckStatus, Declared};
 use crate::cli::{Cli, Selection};
-use crate::engine::prepare;
+use crate::engine::{prepare, Prepared};
 use crate::error::{Error, Result};
 use crate::logging::Logs;
 use crate::state::State;
@@ -46,9 +46,29 @@ pub fn validate(
     if let Err(e) = logs.open(&p.host.root, p.redactor.clone(), &ids) {
         tracing::warn!("validate: not writing the log files: {e}");
     }
+    let report = check_all(&p, out.wait);
+    let counts = validate_out::Counts::of(&report);
+    if out.json {
+        super::print_json(&validate_out::json(&report, &counts));
+    } else {
+        print!("{}", validate_out::table(&report, &counts));
+    }
+    if let Some(dir) = &out.textfile {
+        validate_out::write_textfile(dir, &report, std::time::SystemTime::now())
+            .map_err(|e| Error::Report(format!("--textfile {}: {e}", dir.display())))?;
+    }
+    match counts.fail {
+        0 => Ok(()),
+        n => Err(Error::Checks(n)),
+    }
+}
+
+/// Run every selected module's checks (modules one after another, a module's checks
+/// concurrently), re-running `pending` ones until `wait` is over.
+pub fn check_all(p: &Prepared, wait: Option<Duration>) -> Vec<ModuleChecks> {
     // Nothing was changed by this command: no service was (re)started, no retry.
     let cx = p.check_cx(&BackupManifest::default());
-    let deadline = out.wait.map(|w| Instant::now() + w);
+    let deadline = wait.map(|w| Instant::now() + w);
     let mut report = Vec::new();
     // Every module was rendered and typed by `prepare`.
     for (m, b) in p.modules() {
@@ -79,18 +99,5 @@ pub fn validate(
             checks,
         });
     }
-    let counts = validate_out::Counts::of(&report);
-    if out.json {
-        super::print_json(&validate_out::json(&report, &counts));
-    } else {
-        print!("{}", validate_out::table(&report, &counts));
-    }
-    if let Some(dir) = &out.textfile {
-        validate_out::write_textfile(dir, &report, std::time::SystemTime::now())
-            .map_err(|e| Error::Report(format!("--textfile {}: {e}", dir.display())))?;
-    }
-    match counts.fail {
-        0 => Ok(()),
-        n => Err(Error::Checks(n)),
-    }
+    report
 }

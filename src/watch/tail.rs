@@ -22,11 +22,15 @@ pub struct Position {
     pub head: u64,
 }
 
-/// Positions by file path (the state of `firstboot watch`).
+/// The state of `firstboot watch`: positions by file path, and the checks that were
+/// failing at its last run (`module/id`), so an alert is sent once per change.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Offsets {
     /// Path (as given) → position.
     pub files: BTreeMap<String, Position>,
+    /// Checks failing at the last run.
+    #[serde(default)]
+    pub failing: std::collections::BTreeSet<String>,
 }
 
 /// At most this much is read from one file in one look (a log gone wild must not
