@@ -20,16 +20,41 @@ _monitoring_end() {
   _mail_full_end
 }
 
+# _monitoring_mails SUBJECT-PART: how many mails in admin's Maildir have it in Subject.
+_monitoring_mails() {
+  e2e_exec mail -- sh -c 'cat /var/vmail/example.test/admin/Maildir/new/* 2>/dev/null |
+    grep -c "^Subject: .*$1"' sh "$1" || true
+}
+
+# _monitoring_wait_mails SUBJECT-PART N: wait (bounded) until N such mails arrived.
+_monitoring_wait_mails() {
+  local n
+  for _ in $(seq 100); do
+    n=$(_monitoring_mails "$1")
+    ((n >= $2)) && break
+    sleep 0.2
+  done
+  e2e_assert_eq "$2" "$(_monitoring_mails "$1")" "mails with '$1' in admin's mailbox"
+}
+
+# _monitoring_dkim_record VALUE: replace the published DKIM record.
+_monitoring_dkim_record() {
+  printf 'server %s\nzone example.test.\nupdate delete default._domainkey.example.test. TXT\nupdate add default._domainkey.example.test. 300 TXT "%s"\nsend\n' \
+    "${E2E_HOST_V4[dns]}" "$1" | e2e_exec mail -- knsupdate -k /run/e2e/tsig.key
+}
+
 scenario_monitoring_bans_sasl_guessers() {
-  local hash out world=${E2E_HOST_V4[world]} i
+  local hash hash_admin out world=${E2E_HOST_V4[world]} i
   _dns_begin
   trap _monitoring_end EXIT
   hash=$(openssl passwd -6 "$_MAIL_FULL_PW")
+  hash_admin=$(openssl passwd -6 "$_MAIL_FULL_ADMIN_PW")
   _dns_config "$(cat "$E2E_STATE/shared/tsig.secret")" \
     "mail:" \
     "  maillog_file: /var/log/mail.log" \
     "  users:" \
-    "    - {name: alice, password_hash: \"{SHA512-CRYPT}$hash\"}"
+    "    - {name: alice, password_hash: \"{SHA512-CRYPT}$hash\"}" \
+    "    - {name: admin, password_hash: \"{SHA512-CRYPT}$hash_admin\"}"
   # A fresh VM without the journal: sshd's log file exists (empty) from its first boot.
   e2e_exec mail -- sh -c ': >>/var/log/auth.log'
   out=$(e2e_exec mail -- firstboot run --profile advanced 2>&1) ||
@@ -63,4 +88,31 @@ scenario_monitoring_bans_sasl_guessers() {
   # Banned: world's next SMTP connection is refused or times out.
   ! out=$(e2e_exec world -- timeout 10 swaks --server "$_MAIL_FULL_V4" --port 587 \
     --timeout 5 --quit-after CONNECT 2>&1) || e2e_fail "a banned client still connects: $out"
+
+  # The digest: the ban and the failures reach admin's mailbox once; a second watch
+  # finds nothing new and sends nothing.
+  out=$(e2e_exec mail -- firstboot watch 2>&1) || e2e_fail "firstboot watch: $out"
+  _monitoring_wait_mails "ban(s)" 1
+  out=$(e2e_exec mail -- sh -c 'grep -l "^Subject: .*ban(s)" /var/vmail/example.test/admin/Maildir/new/* | xargs cat')
+  e2e_assert_contains "$out" "$world in jail postfix-sasl" "the digest"
+  e2e_assert_contains "$out" "$world (smtp)" "the digest's authentication failures"
+  e2e_exec mail -- firstboot watch >/dev/null 2>&1 || e2e_fail "second firstboot watch failed"
+  sleep 1
+  _monitoring_wait_mails "ban(s)" 1
+
+  # A broken DNS record: exactly one alert, then exactly one recovery mail.
+  local good other
+  good=$(e2e_dig mail @"${E2E_HOST_V4[dns]}" default._domainkey.example.test TXT | sed 's/" "//g; s/"//g')
+  other=$(e2e_exec mail -- sh -c 'openssl genrsa 2048 2>/dev/null | openssl rsa -pubout -outform DER 2>/dev/null | base64 -w0')
+  _monitoring_dkim_record "v=DKIM1; k=rsa; p=$other"
+  e2e_exec mail -- firstboot watch >/dev/null 2>&1
+  e2e_exec mail -- firstboot watch >/dev/null 2>&1
+  _monitoring_wait_mails "ALERT" 1
+  out=$(e2e_exec mail -- sh -c 'grep -l "^Subject: .*ALERT" /var/vmail/example.test/admin/Maildir/new/* | xargs cat')
+  e2e_assert_contains "$out" "9-mail_config/dns.dkim (new)" "the alert names the check"
+  _monitoring_dkim_record "$good"
+  e2e_exec mail -- firstboot watch >/dev/null 2>&1
+  e2e_exec mail -- firstboot watch >/dev/null 2>&1
+  _monitoring_wait_mails "recovered" 1
+  _monitoring_wait_mails "ALERT" 1
 }
