@@ -99,6 +99,7 @@ scenario_monitoring_bans_sasl_guessers() {
   e2e_exec mail -- firstboot watch >/dev/null 2>&1 || e2e_fail "second firstboot watch failed"
   sleep 1
   _monitoring_wait_mails "ban(s)" 1
+  _monitoring_wait_mails "ALERT" 0
 
   # A broken DNS record: exactly one alert, then exactly one recovery mail.
   local good other
