@@ -18,6 +18,26 @@ pub struct Facts {
     pub postfix_version: Option<String>,
     /// cloud-init instance id, else /etc/machine-id, else `unknown`.
     pub instance_id: String,
+    /// Where the live host's logs are read from: `systemd` (the journal, and no syslog
+    /// daemon writing /var/log/syslog or /var/log/messages, as on Debian 12's cloud
+    /// images), else `auto` (log files). Unknown on an offline root.
+    pub log_backend: Option<String>,
+}
+
+/// The facts a manifest input may name.
+pub const NAMES: [&str; 5] = ["fqdn", "ipv4", "ipv6", "postfix_version", "log_backend"];
+
+/// `systemd` when `root` has the journal's socket and no syslog file, else `auto`.
+fn log_backend(root: &Root) -> Result<String, HostError> {
+    let has = |p: &str| root.meta(p).map(|m| m.is_some());
+    let journal = has("/run/systemd/journal/socket")?;
+    let syslog = has("/var/log/syslog")? || has("/var/log/messages")?;
+    Ok(if journal && !syslog {
+        "systemd"
+    } else {
+        "auto"
+    }
+    .to_string())
 }
 
 impl Facts {
@@ -53,16 +73,22 @@ impl Facts {
             ipv6,
             postfix_version: crate::postfix_fact::gather(root)?,
             instance_id,
+            log_backend: if root.is_live() {
+                Some(log_backend(root)?)
+            } else {
+                None
+            },
         })
     }
 
-    /// The fact named in a manifest (`fqdn`, `ipv4`, `ipv6`, `postfix_version`).
+    /// The fact named in a manifest (one of [`NAMES`]).
     pub fn get(&self, name: &str) -> Option<&str> {
         match name {
             "fqdn" => self.fqdn.as_deref(),
             "ipv4" => self.ipv4.as_deref(),
             "ipv6" => self.ipv6.as_deref(),
             "postfix_version" => self.postfix_version.as_deref(),
+            "log_backend" => self.log_backend.as_deref(),
             _ => None,
         }
     }
@@ -139,5 +165,19 @@ mod tests {
         assert_eq!(f.instance_id, "abc123");
         assert_eq!(f.fqdn.as_deref(), Some("mx.example.test"));
         assert!(f.ipv4.is_none());
+        assert!(f.log_backend.is_none(), "not guessed for an image");
+    }
+
+    #[test]
+    fn the_journal_without_a_syslog_file_means_the_systemd_backend() {
+        let t = tempfile::tempdir().unwrap();
+        let root = Root::new(t.path());
+        assert_eq!(log_backend(&root).unwrap(), "auto");
+        std::fs::create_dir_all(t.path().join("run/systemd/journal")).unwrap();
+        std::fs::write(t.path().join("run/systemd/journal/socket"), "").unwrap();
+        assert_eq!(log_backend(&root).unwrap(), "systemd");
+        std::fs::create_dir_all(t.path().join("var/log")).unwrap();
+        std::fs::write(t.path().join("var/log/messages"), "").unwrap();
+        assert_eq!(log_backend(&root).unwrap(), "auto");
     }
 }

@@ -87,7 +87,8 @@ pub struct InputDecl {
     /// A map that may be absent as a whole (then null) instead of built from defaults.
     #[serde(default, skip_serializing_if = "is_false")]
     pub optional: bool,
-    /// Host fact used when nothing else gives a value: `fqdn`, `ipv4`, `ipv6` or
+    /// Host fact used when nothing else gives a value: `fqdn`, `ipv4`, `ipv6`,
+    /// `log_backend` or
     /// `postfix_version`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fact: Option<String>,
@@ -159,8 +160,8 @@ impl InputDecl {
             bad("invalid_reason without valid_when");
         }
         if let Some(f) = &self.fact {
-            if !["fqdn", "ipv4", "ipv6", "postfix_version"].contains(&f.as_str()) {
-                bad("fact must be one of fqdn, ipv4, ipv6, postfix_version");
+            if !crate::facts::NAMES.contains(&f.as_str()) {
+                bad("fact must be one of fqdn, ipv4, ipv6, postfix_version, log_backend");
             }
         }
         if let Some(u) = &self.unique {
