@@ -24,12 +24,9 @@ _mail_full_end() {
   _dns_end
 }
 
-# _mail_full_up: the advanced profile (ssl, dns, mail), once, with alice and admin in
-# mail.users (SHA512-CRYPT hashes made by openssl, a tool we did not write).
-_mail_full_up() {
-  local hash hash_admin out
-  _dns_begin
-  trap _mail_full_end EXIT
+# _mail_full_config: mail's config for full mode, alice and admin in mail.users.
+_mail_full_config() {
+  local hash hash_admin
   hash=$(openssl passwd -6 "$_MAIL_FULL_PW")
   hash_admin=$(openssl passwd -6 "$_MAIL_FULL_ADMIN_PW")
   _dns_config "$(cat "$E2E_STATE/shared/tsig.secret")" \
@@ -38,6 +35,15 @@ _mail_full_up() {
     "  users:" \
     "    - {name: alice, password_hash: \"{SHA512-CRYPT}$hash\"}" \
     "    - {name: admin, password_hash: \"{SHA512-CRYPT}$hash_admin\"}"
+}
+
+# _mail_full_up: the advanced profile (ssl, dns, mail), once, with alice and admin in
+# mail.users (SHA512-CRYPT hashes made by openssl, a tool we did not write).
+_mail_full_up() {
+  local out
+  _dns_begin
+  trap _mail_full_end EXIT
+  _mail_full_config
   # Monitoring left out: 50-profiles.sh runs the whole profile.
   out=$(e2e_exec mail -- firstboot run --profile advanced --only ssl --only dns --only mail 2>&1) ||
     e2e_fail "firstboot run --profile advanced failed: $out"

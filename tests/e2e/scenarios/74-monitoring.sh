@@ -44,17 +44,10 @@ _monitoring_dkim_record() {
 }
 
 scenario_monitoring_bans_sasl_guessers() {
-  local hash hash_admin out world=${E2E_HOST_V4[world]} i
+  local out world=${E2E_HOST_V4[world]} i
   _dns_begin
   trap _monitoring_end EXIT
-  hash=$(openssl passwd -6 "$_MAIL_FULL_PW")
-  hash_admin=$(openssl passwd -6 "$_MAIL_FULL_ADMIN_PW")
-  _dns_config "$(cat "$E2E_STATE/shared/tsig.secret")" \
-    "mail:" \
-    "  maillog_file: /var/log/mail.log" \
-    "  users:" \
-    "    - {name: alice, password_hash: \"{SHA512-CRYPT}$hash\"}" \
-    "    - {name: admin, password_hash: \"{SHA512-CRYPT}$hash_admin\"}"
+  _mail_full_config
   # A fresh VM without the journal: sshd's log file exists (empty) from its first boot.
   e2e_exec mail -- sh -c ': >>/var/log/auth.log'
   out=$(e2e_exec mail -- firstboot run --profile advanced 2>&1) ||
