@@ -57,6 +57,9 @@ pub struct Decl {
     pub id: Option<String>,
     /// A check's hint on how to fix a failure (a Tera string), as written.
     pub hint: Option<String>,
+    /// A check whose failure `run` reports without rolling the module back (what only
+    /// the provider can fix, such as a PTR); `validate` still fails on it.
+    pub advisory: bool,
 }
 
 /// An entry as written, before groups are flattened.
@@ -64,6 +67,7 @@ struct Entry {
     when: Option<String>,
     id: Option<String>,
     hint: Option<String>,
+    advisory: bool,
     kind: String,
     body: Value,
 }
@@ -101,10 +105,15 @@ impl<'de> Deserialize<'de> for Entry {
         };
         let id = take_str::<D::Error>(&mut map, "id")?;
         let hint = take_str::<D::Error>(&mut map, "hint")?;
+        let advisory = match map.remove("advisory") {
+            None => false,
+            Some(Value::Bool(b)) => b,
+            Some(_) => return Err(D::Error::custom("`advisory` must be true or false")),
+        };
         if map.len() != 1 {
             let keys: Vec<&String> = map.keys().collect();
             return Err(D::Error::custom(format!(
-                "a step or check needs exactly one kind key (besides `when`, `id`, `hint`), found {keys:?}"
+                "a step or check needs exactly one kind key (besides `when`, `id`, `hint`, `advisory`), found {keys:?}"
             )));
         }
         let kind = map.keys().next().cloned().unwrap_or_default();
@@ -112,6 +121,7 @@ impl<'de> Deserialize<'de> for Entry {
             when,
             id,
             hint,
+            advisory,
             kind,
             body: Value::Object(map),
         })
@@ -129,9 +139,11 @@ fn flatten<E: serde::de::Error>(
         let at = format!("{prefix}[{i}]");
         let mut when = outer.to_vec();
         when.extend(e.when.map(|w| (at.clone(), w)));
-        if (e.id.is_some() || e.hint.is_some()) && (what != "checks" || e.kind == what) {
+        if (e.id.is_some() || e.hint.is_some() || e.advisory)
+            && (what != "checks" || e.kind == what)
+        {
             return Err(E::custom(format!(
-                "{at}: `id` and `hint` belong on a check, not on a step or a group"
+                "{at}: `id`, `hint` and `advisory` belong on a check, not on a step or a group"
             )));
         }
         if let Some(id) = e.id.as_deref().filter(|id| !valid_check_id(id)) {
@@ -153,6 +165,7 @@ fn flatten<E: serde::de::Error>(
                 body: e.body,
                 id: e.id,
                 hint: e.hint,
+                advisory: e.advisory,
             });
         }
     }
@@ -339,6 +352,14 @@ mod tests {
                 "belong on a check",
             ),
             ("checks:\n  - id: a\n    checks: []\n", "belong on a check"),
+            (
+                "steps:\n  - advisory: true\n    file: {path: /a}\n",
+                "belong on a check",
+            ),
+            (
+                "checks:\n  - advisory: 1\n    file: {path: /a}\n",
+                "`advisory` must be true or false",
+            ),
         ] {
             let err = load(&format!("name: x\ndescription: d\n{yaml}")).unwrap_err();
             assert!(err.contains(says), "{yaml}: {err}");

@@ -115,3 +115,32 @@ fn the_table_names_each_check_by_id_within_80_columns() {
         "{out}"
     );
 }
+
+#[test]
+fn an_advisory_check_fails_validate_but_never_rolls_a_run_back() {
+    let t = Tree::new(CONFIG);
+    let fx = fixture_modules("advisory-check");
+    let o = t.fb(&["--modules-dir", &fx, "run", "--profile", "advanced"]);
+    ok(&o);
+    assert!(
+        t.exists("/etc/fixture/deep/new.conf"),
+        "the module was kept"
+    );
+    let log = t.read("/var/log/firstboot/10-monitoring.log");
+    assert!(
+        log.contains("check fixture.advisory failed: advisory"),
+        "{log}"
+    );
+    let v = t.fb(&["--modules-dir", &fx, "validate", "--json"]);
+    assert_eq!(v.status.code(), Some(1), "{}", stderr(&v));
+    let doc: serde_json::Value = serde_json::from_slice(&v.stdout).unwrap();
+    let failed: Vec<&str> = doc["modules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|m| m["checks"].as_array().unwrap())
+        .filter(|c| c["status"] == "fail")
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    assert!(failed.contains(&"fixture.advisory"), "{failed:?}");
+}

@@ -76,6 +76,8 @@ pub struct Declared {
     pub id: String,
     /// The manifest's hint, rendered; it replaces the check's own.
     pub hint: Option<String>,
+    /// A failure is reported by `run` without rolling the module back.
+    pub advisory: bool,
     /// The check.
     pub kind: CheckKind,
 }
@@ -86,6 +88,7 @@ impl Declared {
         Declared {
             id: id.into(),
             hint: None,
+            advisory: false,
             kind,
         }
     }

@@ -106,6 +106,7 @@ pub fn build(m: &Module, env: &Env) -> Result<Built, Vec<BuildError>> {
             Ok(Declared {
                 id: d.check_id(i),
                 hint,
+                advisory: d.advisory,
                 kind,
             })
         });

@@ -505,9 +505,19 @@ fn apply_module(
         .filter(|d| changed || !d.kind.check().probes())
         .cloned()
         .collect();
-    crate::checks::first_failure(&crate::checks::run_checks(&cx, &checks, &mut |r| {
-        rep.check(r)
-    }))?;
+    let results = crate::checks::run_checks(&cx, &checks, &mut |r| rep.check(r));
+    let mut blocking = Vec::with_capacity(results.len());
+    for (r, d) in results.into_iter().zip(&checks) {
+        if d.advisory && r.status == crate::checks::CheckStatus::Fail {
+            tracing::warn!(
+                "check {} failed: advisory (only the provider can fix it), the module is kept; `firstboot validate` reports it until it is fixed",
+                r.id
+            );
+            continue;
+        }
+        blocking.push(r);
+    }
+    crate::checks::first_failure(&blocking)?;
     Ok(run.managed)
 }
 
