@@ -2,7 +2,7 @@
 //! the host's addresses. None visible is pending; another address, or one of ours
 //! missing while others are there, fails (mail would go to, or come from, elsewhere).
 
-use super::dnsq::{addresses, list, lookup, name, server};
+use super::dnsq::{addresses, ask, list, lookup};
 use super::{Check, CheckCx, CheckResult, CheckStatus};
 use serde::Deserialize;
 use std::net::IpAddr;
@@ -41,9 +41,9 @@ impl Check for AddressCheck {
                 "the host has no public address set".into(),
             );
         }
-        let (host, server) = match (name(&self.name), server(cx, &self.server)) {
-            (Ok(h), Ok(s)) => (h, s),
-            (Err(e), _) | (_, Err(e)) => return r(CheckStatus::Fail, e),
+        let (host, server) = match ask(cx, &self.name, &self.server) {
+            Ok(v) => v,
+            Err(e) => return r(CheckStatus::Fail, e),
         };
         let found = match lookup(cx, server).addrs(&host) {
             Ok(f) => f,

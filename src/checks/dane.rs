@@ -5,7 +5,7 @@
 //! usages (trust anchors) are reported as not checked. No TLSA visible is pending; none
 //! matching fails.
 
-use super::dnsq::{flag, lookup, name, server};
+use super::dnsq::{ask, flag, lookup};
 use super::{Check, CheckCx, CheckResult, CheckStatus};
 use crate::dns::decl::RType;
 use crate::dns::record::Data;
@@ -85,12 +85,9 @@ impl Check for DaneCheck {
             Ok(x) => x,
             Err(e) => return r(CheckStatus::Fail, format!("{}: {e}", self.cert)),
         };
-        let (at, server) = match (
-            name(&format!("_25._tcp.{}", self.host)),
-            server(cx, &self.server),
-        ) {
-            (Ok(n), Ok(s)) => (n, s),
-            (Err(e), _) | (_, Err(e)) => return r(CheckStatus::Fail, e),
+        let (at, server) = match ask(cx, &format!("_25._tcp.{}", self.host), &self.server) {
+            Ok(v) => v,
+            Err(e) => return r(CheckStatus::Fail, e),
         };
         let found = match lookup(cx, server).get(&at, RType::Tlsa) {
             Ok(a) => a.records,

@@ -2,7 +2,7 @@
 //! `mail-auth` parses it, and it states its policy. `p=none` (receivers only report)
 //! is a warning; none visible is pending; two records or one that does not parse fail.
 
-use super::dnsq::{lookup, name, server};
+use super::dnsq::{ask, lookup};
 use super::{Check, CheckCx, CheckResult, CheckStatus};
 use mail_auth::common::parse::TxtRecordParser;
 use mail_auth::dmarc::{Dmarc, Policy};
@@ -87,12 +87,9 @@ impl Check for DmarcCheck {
         if !cx.host.is_live() {
             return r(CheckStatus::Skipped, "offline root".into());
         }
-        let (at, server) = match (
-            name(&format!("_dmarc.{}", self.domain)),
-            server(cx, &self.server),
-        ) {
-            (Ok(n), Ok(s)) => (n, s),
-            (Err(e), _) | (_, Err(e)) => return r(CheckStatus::Fail, e),
+        let (at, server) = match ask(cx, &format!("_dmarc.{}", self.domain), &self.server) {
+            Ok(v) => v,
+            Err(e) => return r(CheckStatus::Fail, e),
         };
         let txt = match lookup(cx, server).txt(&at) {
             Ok(t) => t,

@@ -27,6 +27,12 @@ pub fn lookup<'a>(cx: &'a CheckCx, server: IpAddr) -> Lookup<'a> {
     Lookup::new(client, server)
 }
 
+/// The name a check asks about and the server it asks (see [`name`], [`server`]): the
+/// first problem with either, as the failure's detail.
+pub fn ask(cx: &CheckCx, at: &str, given: &str) -> Result<(DName, IpAddr), String> {
+    Ok((name(at)?, server(cx, given)?))
+}
+
 /// A domain name from the manifest.
 pub fn name(s: &str) -> Result<DName, String> {
     DName::parse(s.trim().trim_end_matches('.'))

@@ -4,7 +4,7 @@
 //! one) passes, saying so; an unsigned zone is a warning — a failure only when DANE is
 //! configured, since a TLSA record in an unsigned zone protects nothing.
 
-use super::dnsq::{flag, name, server};
+use super::dnsq::{ask, flag};
 use super::{Check, CheckCx, CheckResult, CheckStatus};
 use crate::dns::query::dnssec;
 use crate::dns::wire::Client;
@@ -31,9 +31,9 @@ impl Check for DnssecCheck {
         if !cx.host.is_live() {
             return r(CheckStatus::Skipped, "offline root".into());
         }
-        let (zone, server) = match (name(&self.zone), server(cx, &self.server)) {
-            (Ok(z), Ok(s)) => (z, s),
-            (Err(e), _) | (_, Err(e)) => return r(CheckStatus::Fail, e),
+        let (zone, server) = match ask(cx, &self.zone, &self.server) {
+            Ok(v) => v,
+            Err(e) => return r(CheckStatus::Fail, e),
         };
         let client = Client {
             net: cx.host.net.as_ref(),

@@ -2,7 +2,7 @@
 //! an MTA-STS (RFC 8461) or SMTP TLS reporting (RFC 8460) record, exactly one is
 //! visible and `mail-auth` parses it. Not configured: skipped, saying so.
 
-use super::dnsq::{flag, lookup, name, server};
+use super::dnsq::{ask, flag, lookup};
 use super::{Check, CheckCx, CheckResult, CheckStatus};
 use mail_auth::common::parse::TxtRecordParser;
 use mail_auth::mta_sts::{MtaSts, TlsRpt};
@@ -94,12 +94,9 @@ impl Check for PolicyCheck {
         if !cx.host.is_live() {
             return r(CheckStatus::Skipped, "offline root".into());
         }
-        let (at, server) = match (
-            name(&format!("{prefix}.{}", self.domain)),
-            server(cx, &self.server),
-        ) {
-            (Ok(n), Ok(s)) => (n, s),
-            (Err(e), _) | (_, Err(e)) => return r(CheckStatus::Fail, e),
+        let (at, server) = match ask(cx, &format!("{prefix}.{}", self.domain), &self.server) {
+            Ok(v) => v,
+            Err(e) => return r(CheckStatus::Fail, e),
         };
         let txt = match lookup(cx, server).txt(&at) {
             Ok(t) => t,

@@ -4,7 +4,7 @@
 //! that PTR name (`dns.helo`). No PTR yet is pending (only the address owner sets it);
 //! a PTR naming another host, or a name that does not resolve back, fails.
 
-use super::dnsq::{addresses, list, lookup, name, server};
+use super::dnsq::{addresses, ask, list, lookup};
 use super::{Check, CheckCx, CheckResult, CheckStatus};
 use crate::dns::decl::RType;
 use crate::dns::lookup::Lookup;
@@ -83,9 +83,9 @@ impl Check for PtrCheck {
                 "the host has no public address set".into(),
             );
         }
-        let (want, server) = match (name(&self.name), server(cx, &self.server)) {
-            (Ok(n), Ok(s)) => (n, s),
-            (Err(e), _) | (_, Err(e)) => return r(CheckStatus::Fail, e),
+        let (want, server) = match ask(cx, &self.name, &self.server) {
+            Ok(v) => v,
+            Err(e) => return r(CheckStatus::Fail, e),
         };
         let look = lookup(cx, server);
         // Every question at once: the PTRs and the name's addresses.

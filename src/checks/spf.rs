@@ -4,7 +4,7 @@
 //! mode. No record visible is pending; two records, a parse error, 11 lookups or any
 //! result but `pass` fail.
 
-use super::dnsq::{addresses, list, lookup, name, server};
+use super::dnsq::{addresses, ask, list, lookup, name};
 use super::{Check, CheckCx, CheckResult, CheckStatus};
 use crate::dns::spf::{evaluate, parse, walk, word, MAX_LOOKUPS};
 use mail_auth::SpfResult;
@@ -51,9 +51,9 @@ impl Check for SpfCheck {
             Ok(a) => a,
             Err(e) => return r(CheckStatus::Fail, e),
         };
-        let (domain, server) = match (name(&self.domain), server(cx, &self.server)) {
-            (Ok(d), Ok(s)) => (d, s),
-            (Err(e), _) | (_, Err(e)) => return r(CheckStatus::Fail, e),
+        let (domain, server) = match ask(cx, &self.domain, &self.server) {
+            Ok(v) => v,
+            Err(e) => return r(CheckStatus::Fail, e),
         };
         let look = lookup(cx, server);
         let txt = match look.txt(&domain) {
