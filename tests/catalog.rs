@@ -136,3 +136,37 @@ fn every_shipped_check_has_an_id_and_the_guide_explains_it() {
     }
     assert!(problems.is_empty(), "{problems:#?}");
 }
+
+#[test]
+fn what_only_the_dns_host_or_provider_can_fix_never_rolls_mail_back() {
+    let cat = Catalog::load(&[]).unwrap_or_else(|d| panic!("{d}"));
+    let mail = cat
+        .modules
+        .iter()
+        .find(|m| m.id == "9-mail_config")
+        .unwrap();
+    let advisory: Vec<&str> = mail
+        .manifest
+        .checks
+        .iter()
+        .filter(|c| c.advisory)
+        .filter_map(|c| c.id.as_deref())
+        .collect();
+    for id in [
+        "dns.mx",
+        "dns.address",
+        "dns.ptr",
+        "dns.helo",
+        "dns.spf",
+        "dns.dmarc",
+        "dns.mta_sts",
+        "dns.tls_rpt",
+        "dns.dnssec",
+    ] {
+        assert!(advisory.contains(&id), "{id} is not advisory: {advisory:?}");
+    }
+    // What the host itself serves or holds stays a reason to roll back.
+    for id in ["dns.dkim", "dns.dane", "postfix.config", "tls.smtp"] {
+        assert!(!advisory.contains(&id), "{id} must not be advisory");
+    }
+}
