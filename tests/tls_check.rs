@@ -374,3 +374,26 @@ fn no_starttls_or_nothing_listening_fails() {
         r.hint
     );
 }
+
+#[test]
+fn no_certificate_on_disk_yet_is_a_skip_saying_so() {
+    // 9-mail_config run without 7-ssl_config (`--only mail`): no certificate to serve.
+    let dir = tempfile::tempdir().unwrap();
+    let (host, _fakes) = fake::host(dir.path());
+    let yaml = format!("name: TLS\nport: 25\nstarttls: smtp\nhost_name: {HOST}\ncert: /absent.pem\nservice: postfix\n");
+    let c: TlsCheck = serde_yaml::from_str(&yaml).unwrap();
+    let redactor = firstboot::redact::Redactor::default();
+    let cx = CheckCx {
+        host: &host,
+        redactor: &redactor,
+        timeout: Duration::from_secs(5),
+        retry: Retry::NONE,
+    };
+    let r = c.run(&cx);
+    assert_eq!(r.status, CheckStatus::Skipped, "{}", r.detail);
+    assert!(
+        r.detail.contains("no certificate at /absent.pem"),
+        "{}",
+        r.detail
+    );
+}

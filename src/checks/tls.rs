@@ -63,6 +63,17 @@ impl Check for TlsCheck {
         if !cx.host.is_live() {
             return CheckResult::new(name, CheckStatus::Skipped, "offline root");
         }
+        // No certificate yet (7-ssl_config left out of this run): nothing can be served.
+        if matches!(cx.host.root.meta(&self.cert), Ok(None)) {
+            return CheckResult::new(
+                name,
+                CheckStatus::Skipped,
+                format!(
+                    "no certificate at {}: 7-ssl_config has not made it yet",
+                    self.cert
+                ),
+            );
+        }
         let f = self.findings(cx);
         let (status, detail, hint) = f.verdict();
         let r = CheckResult::new(name, status, detail);
