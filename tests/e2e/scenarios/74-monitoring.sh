@@ -51,8 +51,10 @@ scenario_monitoring_bans_sasl_guessers() {
   # Two failures ban: Dovecot's auth penalty slows later guesses until Postfix reports
   # them as "Connection lost to authentication server", which the stock filter skips.
   e2e_exec mail -- sh -c 'cat >>/etc/firstboot/config.yaml' <<<$'monitoring:\n  fail2ban:\n    maxretry: 2'
-  # A fresh VM without the journal: sshd's log file exists (empty) from its first boot.
-  e2e_exec mail -- sh -c ': >>/var/log/auth.log'
+  # A fresh VM without the journal: sshd's log file exists (empty) from its first boot,
+  # and the mail logs hold nothing of earlier scenarios (fail2ban reads a log's last
+  # findtime at start: world's wrong passwords there would ban it at once).
+  e2e_exec mail -- sh -c ': >>/var/log/auth.log; : >/var/log/mail.log; : >/var/log/dovecot.log'
   out=$(e2e_exec mail -- firstboot run --profile advanced 2>&1) ||
     e2e_fail "firstboot run --profile advanced failed: $out"
 
