@@ -87,8 +87,9 @@ scenario_monitoring_bans_sasl_guessers() {
   ! out=$(e2e_exec world -- timeout 10 swaks --server "$_MAIL_FULL_V4" --port 587 \
     --timeout 5 --quit-after CONNECT 2>&1) || e2e_fail "a banned client still connects: $out"
 
-  # The digest: the ban and the failures reach admin's mailbox once; a second watch
-  # finds nothing new and sends nothing.
+  # The digest: the ban and the failures reach admin's mailbox; a second watch does not
+  # report them again (a later event, such as the dovecot jail's own ban of the same
+  # guesses, may come in a digest of its own).
   out=$(e2e_exec mail -- firstboot watch 2>&1) || e2e_fail "firstboot watch: $out"
   _monitoring_wait_mails "ban(s)" 1
   out=$(e2e_exec mail -- sh -c 'grep -l "^Subject: .*ban(s)" /var/vmail/example.test/admin/Maildir/new/* | xargs cat')
@@ -96,7 +97,8 @@ scenario_monitoring_bans_sasl_guessers() {
   e2e_assert_contains "$out" "$world (smtp)" "the digest's authentication failures"
   e2e_exec mail -- firstboot watch >/dev/null 2>&1 || e2e_fail "second firstboot watch failed"
   sleep 1
-  _monitoring_wait_mails "ban(s)" 1
+  e2e_assert_eq 1 "$(e2e_exec mail -- sh -c 'grep -l "in jail postfix-sasl" /var/vmail/example.test/admin/Maildir/new/* | wc -l')" \
+    "digests reporting the postfix-sasl ban"
   _monitoring_wait_mails "ALERT" 0
 
   # A broken DNS record: exactly one alert, then exactly one recovery mail.
