@@ -2,7 +2,7 @@
 //! the host's addresses. None visible is pending; another address, or one of ours
 //! missing while others are there, fails (mail would go to, or come from, elsewhere).
 
-use super::dnsq::{addresses, ask, list, lookup};
+use super::dnsq::{ask, list, lookup, public_addresses};
 use super::{Check, CheckCx, CheckResult, CheckStatus};
 use serde::Deserialize;
 use std::net::IpAddr;
@@ -28,19 +28,10 @@ impl Check for AddressCheck {
     fn run(&self, cx: &CheckCx) -> CheckResult {
         let title = format!("A/AAAA of {}", self.name);
         let r = |st, d: String| CheckResult::new(title.clone(), st, d);
-        if !cx.host.is_live() {
-            return r(CheckStatus::Skipped, "offline root".into());
-        }
-        let ours = match addresses(&[&self.ipv4, &self.ipv6]) {
+        let ours = match public_addresses(cx, &[&self.ipv4, &self.ipv6]) {
             Ok(a) => a,
-            Err(e) => return r(CheckStatus::Fail, e),
+            Err((st, why)) => return r(st, why),
         };
-        if ours.is_empty() {
-            return r(
-                CheckStatus::Skipped,
-                "the host has no public address set".into(),
-            );
-        }
         let (host, server) = match ask(cx, &self.name, &self.server) {
             Ok(v) => v,
             Err(e) => return r(CheckStatus::Fail, e),

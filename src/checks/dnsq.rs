@@ -48,6 +48,23 @@ pub fn addresses(items: &[&str]) -> Result<Vec<IpAddr>, String> {
         .collect()
 }
 
+/// The host's public addresses a check compares against, or why it cannot run: skipped
+/// on an offline root or when none is set, failed when one is not an address.
+pub fn public_addresses(
+    cx: &CheckCx,
+    items: &[&str],
+) -> Result<Vec<IpAddr>, (super::CheckStatus, String)> {
+    use super::CheckStatus::{Fail, Skipped};
+    if !cx.host.is_live() {
+        return Err((Skipped, "offline root".into()));
+    }
+    match addresses(items) {
+        Err(e) => Err((Fail, e)),
+        Ok(a) if a.is_empty() => Err((Skipped, "the host has no public address set".into())),
+        Ok(a) => Ok(a),
+    }
+}
+
 /// A rendered flag: `true` (any case) is set, anything else is not.
 pub fn flag(s: &str) -> bool {
     s.trim().eq_ignore_ascii_case("true")

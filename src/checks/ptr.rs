@@ -4,7 +4,7 @@
 //! that PTR name (`dns.helo`). No PTR yet is pending (only the address owner sets it);
 //! a PTR naming another host, or a name that does not resolve back, fails.
 
-use super::dnsq::{addresses, ask, list, lookup};
+use super::dnsq::{ask, list, lookup, public_addresses};
 use super::{Check, CheckCx, CheckResult, CheckStatus};
 use crate::dns::decl::RType;
 use crate::dns::lookup::Lookup;
@@ -70,19 +70,10 @@ impl Check for PtrCheck {
             format!("reverse DNS is {} (forward-confirmed)", self.name)
         };
         let r = |st, d: String| CheckResult::new(title.clone(), st, d);
-        if !cx.host.is_live() {
-            return r(CheckStatus::Skipped, "offline root".into());
-        }
-        let ours = match addresses(&[&self.ipv4, &self.ipv6]) {
+        let ours = match public_addresses(cx, &[&self.ipv4, &self.ipv6]) {
             Ok(a) => a,
-            Err(e) => return r(CheckStatus::Fail, e),
+            Err((st, why)) => return r(st, why),
         };
-        if ours.is_empty() {
-            return r(
-                CheckStatus::Skipped,
-                "the host has no public address set".into(),
-            );
-        }
         let (want, server) = match ask(cx, &self.name, &self.server) {
             Ok(v) => v,
             Err(e) => return r(CheckStatus::Fail, e),
