@@ -15,7 +15,7 @@
 
 use crate::cli::{Cli, Selection};
 use crate::dns::compare::{compare, Unit, Verdict};
-use crate::dns::publish::{load_key, send, update_message};
+use crate::dns::publish::{load_key, send, update_message, warn_if_readable};
 use crate::dns::query::system_server;
 use crate::dns::wire::Client;
 use crate::dns::{DName, Publish, RType};
@@ -199,6 +199,7 @@ fn withdraw(p: &Prepared, d: &Dkim, selector: &str) -> Result<String> {
         &text("tsig_secret_file"),
     )
     .map_err(dns)?;
+    warn_if_readable(&p.host.root, &text("tsig_secret_file"));
     let zone = DName::parse(&text("zone")).map_err(Error::Usage)?;
     let client = || Client::new(p.host.net.as_ref());
     let unit = dkim_unit(&d.domain, selector, vec![])?;

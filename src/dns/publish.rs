@@ -112,6 +112,16 @@ pub fn load_key(
         .ok_or_else(|| config(SECRET_KEY, format!("{secret_file} does not exist")))?;
     let secret = decode_secret(&data)
         .map_err(|reason| config(SECRET_KEY, format!("{secret_file} {reason}")))?;
+    Ok(TsigKey {
+        name,
+        algorithm,
+        secret,
+    })
+}
+
+/// Warn when the secret file can be read by others than its owner. Called once where a
+/// key is first loaded (when a module is built, or by a command), not at each load.
+pub fn warn_if_readable(root: &Root, secret_file: &str) {
     if let Ok(Some(m)) = root.meta(secret_file) {
         if m.mode & 0o077 != 0 {
             tracing::warn!(
@@ -120,11 +130,6 @@ pub fn load_key(
             );
         }
     }
-    Ok(TsigKey {
-        name,
-        algorithm,
-        secret,
-    })
 }
 
 /// The units `publish_records` would replace: ours (`publish: dns`) that differ.

@@ -8,7 +8,9 @@
 use crate::backup::Backup;
 use crate::dns::compare::{compare, units, Compared};
 use crate::dns::decl::Publish;
-use crate::dns::publish::{describe, load_key, send, to_replace, update_message, TsigKey};
+use crate::dns::publish::{
+    describe, load_key, send, to_replace, update_message, warn_if_readable, TsigKey,
+};
 use crate::dns::typed::{compute_typed, Typed};
 use crate::dns::wire::Client;
 use crate::dns::{count, DName, DnsError, Record};
@@ -88,8 +90,9 @@ impl PublishRecords {
             self.tsig_algorithm.get()?.as_str(),
             &self.tsig_secret_file,
         )
-        .map(|_| ())
-        .map_err(invalid)
+        .map_err(invalid)?;
+        warn_if_readable(root, &self.tsig_secret_file);
+        Ok(())
     }
 
     /// Everything that can be checked without the network, secret file included.
