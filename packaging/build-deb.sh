@@ -15,15 +15,7 @@ if ! command -v cargo-deb >/dev/null 2>&1; then
   cargo install cargo-deb --locked
 fi
 
-cargo build --release --locked
-bin=target/release/firstboot
-out=target/packaging
-rm -rf "$out"
-mkdir -p "$out/completions"
-"$bin" man >"$out/firstboot.8"
-"$bin" completions bash >"$out/completions/firstboot.bash"
-"$bin" completions zsh >"$out/completions/_firstboot"
-"$bin" completions fish >"$out/completions/firstboot.fish"
+bash packaging/assets.sh
 
 # --no-build: the binary above is the one the man page and completions came from.
 cargo deb --no-build --locked "$@" | tail -n 1

@@ -1,7 +1,8 @@
 //! What packaging/ ships agrees with the binary: the cloud-init example's config is one
 //! firstboot accepts, the example installs the package before running it, the unit runs
 //! once per instance after cloud-init, and the package metadata installs what the
-//! binary generates. (`cloud-init schema`: .ci/run; the .deb itself: packaging/test-deb.sh.)
+//! binary generates. (`cloud-init schema`: .ci/run; the packages themselves: packaging/test-deb.sh and
+//! packaging/test-rpm.sh, also run by .ci/run.)
 
 mod common;
 use common::*;
