@@ -64,9 +64,15 @@ fn the_unit_runs_once_per_instance_after_cloud_init_with_the_configs_profile() {
 }
 
 #[test]
-fn the_package_installs_what_build_deb_generates_from_the_binary() {
+fn the_packages_install_what_assets_sh_generates_from_the_binary() {
     let cargo = repo_file("Cargo.toml");
-    let script = repo_file("packaging/build-deb.sh");
+    let script = repo_file("packaging/assets.sh");
+    for builder in ["packaging/build-deb.sh", "packaging/build-rpm.sh"] {
+        assert!(
+            repo_file(builder).contains("bash packaging/assets.sh"),
+            "{builder} packages what assets.sh made"
+        );
+    }
     for (made_by, asset) in [
         ("man >\"$out/firstboot.8\"", "target/packaging/firstboot.8"),
         (
@@ -82,7 +88,7 @@ fn the_package_installs_what_build_deb_generates_from_the_binary() {
             "target/packaging/completions/firstboot.fish",
         ),
     ] {
-        assert!(script.contains(made_by), "build-deb.sh makes {asset}");
+        assert!(script.contains(made_by), "assets.sh makes {asset}");
         assert!(
             cargo.matches(asset).count() == 2,
             "{asset} in both deb and rpm assets"
@@ -90,7 +96,7 @@ fn the_package_installs_what_build_deb_generates_from_the_binary() {
     }
     assert!(cargo.contains("conf-files = []"), "no conffiles");
     assert!(cargo.contains("unit-scripts = \"packaging/systemd\""));
-    // What build-deb.sh asks of the binary works.
+    // What assets.sh asks of the binary works.
     for args in [
         &["man"][..],
         &["completions", "bash"],
