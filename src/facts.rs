@@ -22,10 +22,30 @@ pub struct Facts {
     /// daemon writing /var/log/syslog or /var/log/messages, as on Debian 12's cloud
     /// images), else `auto` (log files). Unknown on an offline root.
     pub log_backend: Option<String>,
+    /// The firewall firstboot can manage here: `nftables` when the tree has the `nft`
+    /// binary (Debian 12 and RHEL 9 install it by default), else `none`.
+    pub firewall: String,
 }
 
 /// The facts a manifest input may name.
-pub const NAMES: [&str; 5] = ["fqdn", "ipv4", "ipv6", "postfix_version", "log_backend"];
+pub const NAMES: [&str; 6] = [
+    "fqdn",
+    "ipv4",
+    "ipv6",
+    "postfix_version",
+    "log_backend",
+    "firewall",
+];
+
+/// `nftables` when `root` has the nft binary, else `none`.
+fn firewall(root: &Root) -> Result<String, HostError> {
+    for p in ["/usr/sbin/nft", "/sbin/nft", "/usr/bin/nft"] {
+        if root.meta(p)?.is_some() {
+            return Ok("nftables".to_string());
+        }
+    }
+    Ok("none".to_string())
+}
 
 /// `systemd` when `root` has the journal's socket and no syslog file, else `auto`.
 fn log_backend(root: &Root) -> Result<String, HostError> {
@@ -78,6 +98,7 @@ impl Facts {
             } else {
                 None
             },
+            firewall: firewall(root)?,
         })
     }
 
@@ -89,6 +110,7 @@ impl Facts {
             "ipv6" => self.ipv6.as_deref(),
             "postfix_version" => self.postfix_version.as_deref(),
             "log_backend" => self.log_backend.as_deref(),
+            "firewall" => Some(self.firewall.as_str()).filter(|f| !f.is_empty()),
             _ => None,
         }
     }
@@ -166,6 +188,11 @@ mod tests {
         assert_eq!(f.fqdn.as_deref(), Some("mx.example.test"));
         assert!(f.ipv4.is_none());
         assert!(f.log_backend.is_none(), "not guessed for an image");
+        assert_eq!(f.firewall, "none", "no nft in the tree");
+        std::fs::create_dir_all(t.path().join("usr/sbin")).unwrap();
+        std::fs::write(t.path().join("usr/sbin/nft"), "").unwrap();
+        let f = Facts::gather(&Root::new(t.path()), None).unwrap();
+        assert_eq!(f.firewall, "nftables", "an image with nft");
     }
 
     #[test]

@@ -65,6 +65,20 @@ pub enum Entry {
     },
 }
 
+/// How a rollback undoes a command step that ran (see `steps::command`): once the files
+/// are back, when every file in `reapply_if_present` exists again (an earlier version
+/// was restored) the command runs again on them, else `undo` runs.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Undo {
+    /// The command as it ran.
+    pub argv: Vec<String>,
+    /// The files it applies (its `on_change` files).
+    #[serde(default)]
+    pub reapply_if_present: Vec<String>,
+    /// What takes its effect away when those files are gone.
+    pub undo: Vec<String>,
+}
+
 /// The manifest of one module's backup in one run.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct BackupManifest {
@@ -84,6 +98,10 @@ pub struct BackupManifest {
     /// the state goes back to it, so hand edits stay protected.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub managed_before: BTreeMap<String, String>,
+    /// Commands that changed something outside the tree (a firewall loaded into the
+    /// kernel), in the order they ran: a rollback puts that back after the files.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub undo: Vec<Undo>,
     /// When this backup was restored (a second rollback of the same run does nothing).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rolled_back: Option<String>,
@@ -277,6 +295,16 @@ impl Backup {
         }
         self.manifest.services.extend(names.iter().cloned());
         self.save()
+    }
+
+    /// A command with an undo, recorded before it runs (a kill right after it must still
+    /// be undone; undoing one that did not run changes nothing).
+    pub fn note_undo(&mut self, u: Undo) -> Result<(), HostError> {
+        if !self.manifest.undo.contains(&u) {
+            self.manifest.undo.push(u);
+            self.save()?;
+        }
+        Ok(())
     }
 
     /// A service that was not running and is about to be started.

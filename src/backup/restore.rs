@@ -50,7 +50,8 @@ impl RestoreReport {
 }
 
 /// Undo a module's recorded changes in reverse order: contents and metadata back
-/// byte-identical, created files and directories removed, services restarted. Our own
+/// byte-identical, created files and directories removed, commands with an undo undone
+/// (see [`super::Undo`]), services restarted. Our own
 /// temp files left by a killed write are removed first.
 pub fn restore(host: &Host, m: &BackupManifest) -> RestoreReport {
     let mut rep = RestoreReport::default();
@@ -70,6 +71,9 @@ pub fn restore(host: &Host, m: &BackupManifest) -> RestoreReport {
         }
     }
     if host.is_live() {
+        for u in m.undo.iter().rev() {
+            undo_command(host, u, &mut rep);
+        }
         let sm = host.services();
         use crate::host::services::ServiceVerb;
         for s in &m.started {
@@ -98,6 +102,25 @@ pub fn restore(host: &Host, m: &BackupManifest) -> RestoreReport {
         }
     }
     rep
+}
+
+/// Put back what a command changed outside the tree: run it again on the files the
+/// rollback restored, or its `undo` when those files are gone.
+fn undo_command(host: &Host, u: &super::Undo, rep: &mut RestoreReport) {
+    let present = |p: &String| matches!(host.root.meta(p), Ok(Some(_)));
+    let again = !u.reapply_if_present.is_empty() && u.reapply_if_present.iter().all(present);
+    let argv = if again { &u.argv } else { &u.undo };
+    let shown = host.runner.show(argv);
+    match host.runner.run_ok(argv, None, &[]) {
+        Ok(_) if again => rep
+            .done
+            .push(format!("ran {shown} again (its files are back)")),
+        Ok(_) => rep.done.push(format!("ran {shown}")),
+        Err(e) => rep.failed.push(RestoreFailure {
+            what: format!("command {shown}"),
+            reason: e.to_string(),
+        }),
+    }
 }
 
 fn io(e: HostError) -> String {

@@ -12,6 +12,7 @@ pub mod dmarc;
 mod dnsq;
 pub mod dnssec;
 pub mod file;
+pub mod firewall;
 pub mod listen;
 pub mod loopback;
 pub mod loopback_msg;
@@ -134,6 +135,8 @@ pub enum CheckKind {
     MailLoopback(loopback::LoopbackCheck),
     /// TLS on a port: versions, suites and the certificate served.
     Tls(tls::TlsCheck),
+    /// Our nftables table accepts exactly the TCP ports the host serves.
+    Firewall(firewall::FirewallCheck),
 }
 
 impl CheckKind {
@@ -158,6 +161,7 @@ impl CheckKind {
             CheckKind::MailQueue(c) => c,
             CheckKind::MailLoopback(c) => c,
             CheckKind::Tls(c) => c,
+            CheckKind::Firewall(c) => c,
         }
     }
 

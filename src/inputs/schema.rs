@@ -87,9 +87,7 @@ pub struct InputDecl {
     /// A map that may be absent as a whole (then null) instead of built from defaults.
     #[serde(default, skip_serializing_if = "is_false")]
     pub optional: bool,
-    /// Host fact used when nothing else gives a value: `fqdn`, `ipv4`, `ipv6`,
-    /// `log_backend` or
-    /// `postfix_version`.
+    /// Host fact used when nothing else gives a value: one of [`crate::facts::NAMES`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fact: Option<String>,
     /// Allowed values of an enum.
@@ -161,7 +159,10 @@ impl InputDecl {
         }
         if let Some(f) = &self.fact {
             if !crate::facts::NAMES.contains(&f.as_str()) {
-                bad("fact must be one of fqdn, ipv4, ipv6, postfix_version, log_backend");
+                bad(&format!(
+                    "fact must be one of {}",
+                    crate::facts::NAMES.join(", ")
+                ));
             }
         }
         if let Some(u) = &self.unique {

@@ -1,6 +1,7 @@
 //! `command`: an external command, always guarded so re-runs do nothing: it runs when a
 //! file it `creates` is missing, when one of the files in `on_change` changed in this
-//! run, or on every run only when the manifest says `always: true`.
+//! run, or on every run only when the manifest says `always: true`. One whose effect
+//! lies outside the files (rules loaded into the kernel) names its `undo` for rollback.
 
 use super::{offline, Change, Planned, RunState, Step, StepCx, StepError};
 use crate::backup::Backup;
@@ -24,6 +25,11 @@ pub struct CommandStep {
     /// Files the command writes, backed up before it runs.
     #[serde(default)]
     pub writes: Vec<String>,
+    /// What takes the command's effect away on rollback when it changes something
+    /// outside the files (`nft delete table ...`). A rollback that restores an earlier
+    /// version of the `on_change` files runs the command again on them instead.
+    #[serde(default)]
+    pub undo: Vec<String>,
     /// Extra environment variables.
     #[serde(default)]
     pub env: std::collections::BTreeMap<String, String>,
@@ -81,6 +87,13 @@ impl Step for CommandStep {
         if p.change == Change::Act {
             for w in &self.writes {
                 backup.record_file(w)?;
+            }
+            if !self.undo.is_empty() {
+                backup.note_undo(crate::backup::Undo {
+                    argv: self.argv.clone(),
+                    reapply_if_present: self.on_change.clone(),
+                    undo: self.undo.clone(),
+                })?;
             }
             let env: Vec<(&str, &str)> = self
                 .env

@@ -16,6 +16,7 @@ _profiles_end() {
     pkill -x opendkim; pkill -x opendmarc
     for _ in $(seq 50); do pgrep -x "opendkim|opendmarc" >/dev/null || break; sleep 0.1; done
     rm -f /var/log/auth.log /var/log/fail2ban.log
+    nft delete table inet firstboot
     true
   ' >/dev/null 2>&1
   (exit "$rc")

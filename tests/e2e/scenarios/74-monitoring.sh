@@ -13,6 +13,7 @@ _monitoring_end() {
     fail2ban-client stop || pkill -x fail2ban-server
     for _ in $(seq 50); do pgrep -x fail2ban-server >/dev/null || break; sleep 0.1; done
     nft delete table inet f2b-table
+    nft delete table inet firstboot
     rm -f /var/log/auth.log /var/log/fail2ban.log /var/lib/fail2ban/fail2ban.sqlite3
     true
   ' >/dev/null 2>&1

@@ -1,0 +1,111 @@
+//! 10-monitoring's firewall on offline trees, through the real binary: where the tree
+//! has `nft` it is on by default and opens exactly the ports of the mail mode (and of
+//! ACME); `/etc/nftables.conf` includes our file and keeps its own lines; a tree
+//! without `nft` is left as it is and `validate` says so, naming the ports to open.
+
+mod common;
+use common::*;
+
+const NFT_FILE: &str = "/etc/nftables.d/firstboot.nft";
+const DEBIAN_CONF: &str = "#!/usr/sbin/nft -f\n\nflush ruleset\n\ntable inet filter {\n}\n";
+
+fn config(extra: &str) -> String {
+    format!(
+        "domain: example.test\nhostname: mail.example.test\nipv4: 192.0.2.10\n\
+         admin_email: admin@example.test\n{extra}"
+    )
+}
+
+/// A tree with (or without) the nft binary and Debian's /etc/nftables.conf.
+fn tree(extra: &str, nft: bool) -> Tree {
+    let t = Tree::new(&config(extra));
+    if nft {
+        t.write("/usr/sbin/nft", "");
+        t.write("/etc/nftables.conf", DEBIAN_CONF);
+    }
+    t
+}
+
+/// The `tcp dport { ... }` line of our file.
+fn ports(t: &Tree) -> String {
+    let text = t.read(NFT_FILE);
+    let line = text.lines().find(|l| l.contains("tcp dport")).unwrap();
+    line.trim().to_string()
+}
+
+#[test]
+fn with_nft_the_mode_decides_the_ports() {
+    let t = tree("mail:\n  mode: full\n", true);
+    ok(&t.fb(&["run", "--profile", "advanced"]));
+    assert_eq!(ports(&t), "tcp dport { 22, 25, 465, 587, 993, 995 } accept");
+    let conf = t.read("/etc/nftables.conf");
+    assert!(conf.starts_with(DEBIAN_CONF), "Debian's lines stay: {conf}");
+    assert!(
+        conf.contains("\ninclude \"/etc/nftables.d/firstboot.nft\"\n"),
+        "{conf}"
+    );
+    // Nothing left to do: the file is not written (nor loaded) again.
+    let out = stdout(&t.fb(&[
+        "plan",
+        "--profile",
+        "advanced",
+        "--force",
+        "--only",
+        "monitoring",
+    ]));
+    assert!(
+        out.contains(&format!("   file {NFT_FILE}: unchanged")),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!("   command nft -f {NFT_FILE}: not needed")),
+        "{out}"
+    );
+    assert!(
+        out.contains("   block /etc/nftables.conf (firstboot): unchanged"),
+        "{out}"
+    );
+
+    let t = tree(
+        "mail:\n  mode: local\nmonitoring:\n  fail2ban: {sshd_port: 2222}\n",
+        true,
+    );
+    ok(&t.fb(&["run", "--profile", "advanced"]));
+    assert_eq!(ports(&t), "tcp dport { 2222, 25 } accept");
+}
+
+#[test]
+fn acme_opens_80_and_relay_mode_only_ssh() {
+    let acme = "ssl:\n  provider: acme\n  acme: {email: admin@example.test, agree_tos: true}\n";
+    let t = tree(
+        &format!("{acme}mail:\n  mode: relay\n  relay: {{host: smtp.example.net}}\n"),
+        true,
+    );
+    let out = t.fb(&["plan", "--profile", "advanced"]);
+    ok(&out);
+    assert!(
+        stdout(&out).contains("+\t\ttcp dport { 22, 80 } accept"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[test]
+fn without_nft_nothing_changes_and_validate_names_the_ports() {
+    let t = tree("mail:\n  mode: full\n", false);
+    ok(&t.fb(&["run", "--profile", "advanced"]));
+    assert!(!t.exists(NFT_FILE));
+    assert!(!t.exists("/etc/nftables.conf"));
+    let out = t.fb(&["validate", "monitoring"]);
+    let text = stdout(&out);
+    assert!(text.contains("firewall.ports"), "{text}");
+    assert!(text.contains("left as it is"), "{text}");
+}
+
+#[test]
+fn none_leaves_a_host_with_nft_as_it_is() {
+    let t = tree("mail:\n  mode: full\nmonitoring:\n  firewall: none\n", true);
+    ok(&t.fb(&["run", "--profile", "advanced"]));
+    assert!(!t.exists(NFT_FILE));
+    assert_eq!(t.read("/etc/nftables.conf"), DEBIAN_CONF);
+}
