@@ -143,6 +143,7 @@ fn broken_manifests_are_reported_with_file_and_key() {
         "steps[6].block: block /etc/both: give exactly one of `template` and `content`",
         "steps[7].block: block /etc/neither: give exactly one of `template` and `content`",
         "steps[8].block: block marker must be one non-empty line",
+        "steps[9].command: command: argv is empty",
         "nonumber/module.yaml",
     ] {
         assert!(err.contains(e), "expected {e:?} in:\n{err}");

@@ -220,3 +220,34 @@ fn command_lines_say_why_it_runs() {
         act("command newaliases", "run (always)")
     );
 }
+
+#[test]
+fn member_and_action_lines_name_their_target() {
+    let mut r = rig();
+    std::fs::write(r.path("/etc/group"), "root:x:0:\nopendkim:x:990:\n").unwrap();
+    r.fakes.exec.on("usermod", Box::new(|_, _| exit(0, "")));
+    let member = json!({"member": {"user": "postfix", "group": "opendkim"}});
+    assert_eq!(
+        line(&one(&r, member.clone())),
+        act("member postfix in group opendkim", "add")
+    );
+    r.apply(&steps(&[member.clone()])).unwrap();
+    assert_eq!(r.fakes.exec.calls(), ["usermod -a -G opendkim postfix"]);
+    std::fs::write(r.path("/etc/group"), "root:x:0:\nopendkim:x:990:postfix\n").unwrap();
+    assert_eq!(
+        line(&one(&r, member)),
+        none("member postfix in group opendkim", "already a member")
+    );
+
+    // An action's line is the action's own (`action NAME ...`), through the registry.
+    let hostname = json!({"action": {"set_hostname": {"name": "mail.example.test"}}});
+    assert_eq!(
+        line(&one(&r, hostname.clone())),
+        act("action set_hostname", "debian -> mail.example.test")
+    );
+    r.apply(&steps(&[hostname.clone()])).unwrap();
+    assert_eq!(
+        line(&one(&r, hostname)),
+        none("action set_hostname", "host name is mail.example.test")
+    );
+}
