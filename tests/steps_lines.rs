@@ -231,7 +231,7 @@ fn member_and_action_lines_name_their_target() {
         line(&one(&r, member.clone())),
         act("member postfix in group opendkim", "add")
     );
-    r.apply(&steps(&[member.clone()])).unwrap();
+    r.apply(&steps(std::slice::from_ref(&member))).unwrap();
     assert_eq!(r.fakes.exec.calls(), ["usermod -a -G opendkim postfix"]);
     std::fs::write(r.path("/etc/group"), "root:x:0:\nopendkim:x:990:postfix\n").unwrap();
     assert_eq!(
@@ -245,7 +245,7 @@ fn member_and_action_lines_name_their_target() {
         line(&one(&r, hostname.clone())),
         act("action set_hostname", "debian -> mail.example.test")
     );
-    r.apply(&steps(&[hostname.clone()])).unwrap();
+    r.apply(&steps(std::slice::from_ref(&hostname))).unwrap();
     assert_eq!(
         line(&one(&r, hostname)),
         none("action set_hostname", "host name is mail.example.test")
