@@ -448,3 +448,17 @@ fn an_offline_plan_counts_records_to_send_and_pending() {
         "{out}"
     );
 }
+
+#[test]
+fn a_failing_action_is_named_in_the_error() {
+    let t = Tree::new(CONFIG);
+    // Where the records' directory should be, a file: writing the zone fragment fails.
+    t.write("/var/log/firstboot/dns", "not a directory\n");
+    let o = t.fb(&["run", "--profile", "standard", "--only", "dns"]);
+    assert_ne!(o.status.code(), Some(0));
+    let err = stderr(&o);
+    assert!(
+        err.contains("action write_records (/var/log/firstboot/dns)"),
+        "{err}"
+    );
+}
