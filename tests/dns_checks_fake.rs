@@ -238,6 +238,11 @@ fn mx_and_addresses_pass_and_fail() {
     let addr = json!({"address": {"name": "mail.example.test", "ipv4": "192.0.2.10",
         "ipv6": "2001:db8::10", "server": SERVER}});
     assert_eq!(run(good(), addr.clone()).0.status, CheckStatus::Pass);
+    // Only one of the host's addresses published (nothing foreign): still a failure.
+    let z = without(good(), "mail.example.test", RType::Aaaa);
+    let (r, _) = run(z, addr.clone());
+    assert_eq!(r.status, CheckStatus::Fail, "{}", r.detail);
+    assert!(r.detail.contains("missing: 2001:db8::10"), "{}", r.detail);
     let mut z = without(good(), "mail.example.test", RType::A);
     z.push(("mail.example.test", RType::A, "192.0.2.66"));
     let (r, _) = run(z, addr);

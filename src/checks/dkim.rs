@@ -189,6 +189,11 @@ mod tests {
             judge(&a, &["v=spf1 -all".into()], 1024).0,
             CheckStatus::Pending
         );
+        // A TXT record with neither v= nor p= (a verification token) is no DKIM record.
+        assert_eq!(
+            judge(&a, &["site-verification token".into()], 1024).0,
+            CheckStatus::Pending
+        );
         let (st, why) = judge(&a, &["v=DKIM1; p=".into()], 1024);
         assert_eq!(st, CheckStatus::Fail);
         assert!(why.contains("revoked"), "{why}");
@@ -200,6 +205,16 @@ mod tests {
         let (st, why) = judge(&a, std::slice::from_ref(&a), 2048);
         assert_eq!(st, CheckStatus::Fail);
         assert!(why.contains("1024 bits"), "{why}");
+    }
+
+    #[test]
+    fn a_declaration_without_min_bits_asks_for_1024() {
+        let c: DkimCheck = serde_json::from_value(serde_json::json!({
+            "key": "/etc/opendkim/keys/example.test/default.private",
+            "record": "default._domainkey.example.test",
+        }))
+        .unwrap();
+        assert_eq!(c.min_bits, 1024);
     }
 
     #[test]
