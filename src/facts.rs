@@ -25,16 +25,19 @@ pub struct Facts {
     /// The firewall firstboot can manage here: `nftables` when the tree has the `nft`
     /// binary (Debian 12 and RHEL 9 install it by default), else `none`.
     pub firewall: String,
+    /// The port sshd listens on, from its configuration in the tree, else 22.
+    pub sshd_port: String,
 }
 
 /// The facts a manifest input may name.
-pub const NAMES: [&str; 6] = [
+pub const NAMES: [&str; 7] = [
     "fqdn",
     "ipv4",
     "ipv6",
     "postfix_version",
     "log_backend",
     "firewall",
+    "sshd_port",
 ];
 
 /// `nftables` when `root` has the nft binary, else `none`.
@@ -99,6 +102,7 @@ impl Facts {
                 None
             },
             firewall: firewall(root)?,
+            sshd_port: crate::sshd_fact::gather(root)?,
         })
     }
 
@@ -111,6 +115,7 @@ impl Facts {
             "postfix_version" => self.postfix_version.as_deref(),
             "log_backend" => self.log_backend.as_deref(),
             "firewall" => Some(self.firewall.as_str()).filter(|f| !f.is_empty()),
+            "sshd_port" => Some(self.sshd_port.as_str()).filter(|f| !f.is_empty()),
             _ => None,
         }
     }

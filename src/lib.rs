@@ -34,6 +34,7 @@ pub mod redact;
 pub mod refs;
 pub mod render;
 pub mod report;
+pub mod sshd_fact;
 pub mod stamp;
 pub mod state;
 pub mod steps;

@@ -1,7 +1,8 @@
 //! 10-monitoring's firewall on offline trees, through the real binary: where the tree
 //! has `nft` it is on by default and opens exactly the ports of the mail mode (and of
-//! ACME); `/etc/nftables.conf` includes our file and keeps its own lines; a tree
-//! without `nft` is left as it is and `validate` says so, naming the ports to open.
+//! ACME) and the SSH port sshd's configuration names; `/etc/nftables.conf` includes our
+//! file and keeps its own lines; a tree without `nft` is left as it is and `validate`
+//! says so, naming the ports to open.
 
 mod common;
 use common::*;
@@ -70,8 +71,31 @@ fn with_nft_the_mode_decides_the_ports() {
         "mail:\n  mode: local\nmonitoring:\n  fail2ban: {sshd_port: 2222}\n",
         true,
     );
+    // RHEL's file gets the include too; a sshd_port given wins over sshd's config.
+    t.write("/etc/sysconfig/nftables.conf", "# rules of your own here\n");
+    t.write("/etc/ssh/sshd_config", "Port 2200\n");
     ok(&t.fb(&["run", "--profile", "advanced"]));
     assert_eq!(ports(&t), "tcp dport { 2222, 25 } accept");
+    assert_eq!(
+        t.read("/etc/sysconfig/nftables.conf"),
+        "# rules of your own here\n# BEGIN firstboot\ninclude \"/etc/nftables.d/firstboot.nft\"\n# END firstboot\n"
+    );
+}
+
+#[test]
+fn the_ssh_port_comes_from_sshds_configuration() {
+    let t = tree("mail:\n  mode: local\n", true);
+    t.write(
+        "/etc/ssh/sshd_config",
+        "Include /etc/ssh/sshd_config.d/*.conf\nPort 2200\n",
+    );
+    ok(&t.fb(&["run", "--profile", "advanced"]));
+    assert_eq!(ports(&t), "tcp dport { 2200, 25 } accept");
+    let jail = t.read("/etc/fail2ban/jail.d/firstboot.local");
+    assert!(
+        jail.contains("[sshd]\nenabled = true\nport = 2200\n"),
+        "{jail}"
+    );
 }
 
 #[test]

@@ -235,7 +235,12 @@ fn fill(
         return check(decl, &d, key, p).unwrap_or(Value::Null);
     }
     if let Some(f) = decl.fact.as_deref().and_then(|f| facts.get(f)) {
-        return check(decl, &Value::String(f.to_string()), key, p).unwrap_or(Value::Null);
+        // Facts are text; an integer input takes the number a fact spells (a port).
+        let v = match (decl.kind, f.parse::<i64>()) {
+            (InputKind::Integer, Ok(n)) => Value::from(n),
+            _ => Value::String(f.to_string()),
+        };
+        return check(decl, &v, key, p).unwrap_or(Value::Null);
     }
     if decl.kind == InputKind::Map && !decl.optional {
         return fill_map(decl, &Map::new(), key, root, facts, p);

@@ -1,10 +1,10 @@
 # shellcheck shell=bash
-# 10-monitoring's firewall on a fresh full-mode host (the whole advanced profile): from
-# world, 25, 465, 587, 993 and 995 connect, the SSH port connects, a port nothing of
-# the mode serves (a listener on 2525) is dropped over IPv4 and IPv6, while loopback
-# still reaches it; a re-run loads nothing again; switched to local mode, 465, 587, 993
-# and 995 close; rolling that run back opens them again, rolling back the first run
-# removes the table. Uses 30-dns.sh's save/restore and 72-mail-full.sh's helpers.
+# 10-monitoring's firewall on a fresh full-mode host (the whole advanced profile) whose
+# sshd_config says `Port 2222`: from world, 25, 465, 587, 993, 995 and 2222 connect;
+# 22 and a port nothing of the mode serves (a listener on 2525) get no answer over IPv4
+# and IPv6, while loopback still reaches 2525; a re-run loads nothing again; switched to
+# local mode, 465, 587, 993 and 995 close; rolling that run back opens them again,
+# rolling back the first run removes the table. Uses 30-dns.sh's save/restore and 72-mail-full.sh's helpers.
 
 _FW_PIDS=/run/e2e-fw-listeners
 
@@ -14,7 +14,7 @@ _fw_end() {
   local rc=$?
   e2e_exec mail -- sh -c '
     [ -e "$0" ] && kill $(cat "$0")
-    rm -f "$0"
+    rm -f "$0" /etc/ssh/sshd_config
     [ -e /var/lib/firstboot/state.json ] && firstboot rollback monitoring --force
     fail2ban-client stop || pkill -x fail2ban-server
     for _ in $(seq 50); do pgrep -x fail2ban-server >/dev/null || break; sleep 0.1; done
@@ -74,23 +74,30 @@ scenario_firewall_opens_exactly_the_ports_of_the_mode() {
   trap _fw_end EXIT
   _mail_full_config
   e2e_exec mail -- sh -c ': >>/var/log/auth.log; : >/var/log/mail.log; : >/var/log/dovecot.log'
+  # SSH moved to 2222 (sshd itself does not run in test hosts: a listener stands in).
+  e2e_exec mail -- sh -c 'printf "Include /etc/ssh/sshd_config.d/*.conf\nPort 2222\n" >/etc/ssh/sshd_config'
   _fw_listen 2525
-  _fw_listen 22
+  _fw_listen 2222
   _fw_expect open 2525
   out=$(e2e_exec mail -- firstboot run --profile advanced 2>&1) ||
     e2e_fail "firstboot run --profile advanced failed: $out"
   e2e_assert_contains "$out" "command nft -f /etc/nftables.d/firstboot.nft" "the run"
   first=$(e2e_exec mail -- sh -c 'ls /var/log/firstboot/backups/*/10-monitoring -d | head -n 1 | cut -d/ -f6')
 
-  _fw_expect open 25 465 587 993 995 22
-  _fw_expect dropped 2525 143
+  _fw_expect open 25 465 587 993 995 2222
+  _fw_expect dropped 2525 143 22
   e2e_assert_eq 124 "$(_fw_connect world "$v6" 2525)" "port 2525 from world over IPv6 (dropped)"
   e2e_assert_eq 0 "$(_fw_connect world "$v6" 25)" "port 25 from world over IPv6"
   e2e_assert_eq 0 "$(_fw_connect mail 127.0.0.1 2525)" "port 2525 from mail itself (loopback)"
   e2e_assert_eq 0 "$(_fw_connect mail "$_MAIL_FULL_V4" 2525)" "port 2525 of its own address from mail"
   _fw_validate
+  # The next boot: nftables.service is enabled, and what it loads (Debian's
+  # /etc/nftables.conf with our include) parses (-c: checked, not loaded).
   out=$(e2e_exec mail -- cat /etc/nftables.conf)
   e2e_assert_contains "$out" 'include "/etc/nftables.d/firstboot.nft"' "/etc/nftables.conf"
+  e2e_exec mail -- test -L /etc/systemd/system/sysinit.target.wants/nftables.service ||
+    e2e_fail "nftables.service is not enabled"
+  out=$(e2e_exec mail -- nft -c -f /etc/nftables.conf 2>&1) || e2e_fail "nft -c -f /etc/nftables.conf: $out"
 
   # A re-run changes nothing: the table is not loaded again.
   handle=$(_fw_handle)
@@ -104,7 +111,7 @@ scenario_firewall_opens_exactly_the_ports_of_the_mode() {
   out=$(e2e_exec mail -- firstboot run --profile advanced --only monitoring --force 2>&1) ||
     e2e_fail "the run in local mode failed: $out"
   e2e_assert_contains "$out" "command nft -f /etc/nftables.d/firstboot.nft" "the run in local mode"
-  _fw_expect open 25 22
+  _fw_expect open 25 2222
   _fw_expect dropped 465 587 993 995 2525
   _fw_validate
 
@@ -119,4 +126,6 @@ scenario_firewall_opens_exactly_the_ports_of_the_mode() {
   _fw_expect open 2525
   out=$(e2e_exec mail -- cat /etc/nftables.conf)
   [[ "$out" != *firstboot* ]] || e2e_fail "/etc/nftables.conf still includes our file: $out"
+  ! e2e_exec mail -- test -e /etc/systemd/system/sysinit.target.wants/nftables.service ||
+    e2e_fail "nftables.service is still enabled after the rollback"
 }
