@@ -117,6 +117,11 @@ fn acme_opens_80_and_relay_mode_only_ssh() {
 #[test]
 fn without_nft_nothing_changes_and_validate_names_the_ports() {
     let t = tree("mail:\n  mode: full\n", false);
+    let plan = stdout(&t.fb(&["plan", "--profile", "advanced"]));
+    assert!(
+        plan.contains("   note: firewall: left as it is (monitoring.firewall is none"),
+        "{plan}"
+    );
     ok(&t.fb(&["run", "--profile", "advanced"]));
     assert!(!t.exists(NFT_FILE));
     assert!(!t.exists("/etc/nftables.conf"));

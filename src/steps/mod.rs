@@ -12,6 +12,7 @@ pub mod file;
 pub mod managed;
 pub mod member;
 pub mod mode;
+pub mod note;
 pub mod ownership;
 pub mod package;
 pub mod service;
@@ -190,6 +191,8 @@ pub enum StepKind {
     Service(service::ServiceStep),
     /// A built-in action.
     Action(action::ActionStep),
+    /// A line the plan shows, nothing done.
+    Note(note::NoteStep),
 }
 
 impl StepKind {
@@ -206,6 +209,7 @@ impl StepKind {
             StepKind::Command(c) => c.validate(),
             StepKind::File(f) => f.validate(),
             StepKind::Block(b) => b.validate(),
+            StepKind::Note(n) => n.validate(),
             _ => Ok(()),
         }
     }
@@ -248,6 +252,7 @@ impl StepKind {
             StepKind::Command(s) => s,
             StepKind::Service(s) => s,
             StepKind::Action(s) => s,
+            StepKind::Note(s) => s,
         }
     }
 }
