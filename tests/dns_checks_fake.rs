@@ -238,6 +238,15 @@ fn mx_and_addresses_pass_and_fail() {
     let addr = json!({"address": {"name": "mail.example.test", "ipv4": "192.0.2.10",
         "ipv6": "2001:db8::10", "server": SERVER}});
     assert_eq!(run(good(), addr.clone()).0.status, CheckStatus::Pass);
+    // No address set for the host (ipv4 and ipv6 empty): nothing to compare, skipped.
+    let (r, asked) = run(
+        good(),
+        json!({"address": {"name": "mail.example.test", "ipv4": "", "ipv6": "",
+            "server": SERVER}}),
+    );
+    assert_eq!(r.status, CheckStatus::Skipped, "{}", r.detail);
+    assert!(r.detail.contains("no public address set"), "{}", r.detail);
+    assert!(asked.is_empty(), "{asked:?}");
     // Only one of the host's addresses published (nothing foreign): still a failure.
     let z = without(good(), "mail.example.test", RType::Aaaa);
     let (r, _) = run(z, addr.clone());
@@ -318,4 +327,54 @@ fn a_server_that_does_not_answer_leaves_dns_checks_pending() {
         assert_eq!(r.status, CheckStatus::Pending, "{}", r.detail);
         assert!(r.detail.contains("cannot resolve"), "{}", r.detail);
     }
+}
+
+#[test]
+fn dnssec_of_a_signed_zone_not_validated_by_the_server_passes_saying_so() {
+    use hickory_proto::dnssec::rdata::{DNSSECRData, DNSKEY};
+    use hickory_proto::dnssec::{Algorithm, PublicKeyBuf};
+    use hickory_proto::op::{Message, OpCode};
+    use hickory_proto::rr::{Name, RData, Record, RecordType};
+    let dir = tempfile::tempdir().unwrap();
+    let (h, fakes) = host(dir.path());
+    // An authoritative server answers the zone's DNSKEY without the AD bit.
+    *fakes.net.handler.lock().unwrap() = Some(Arc::new(Box::new(|_, _, bytes: &[u8]| {
+        let q = Message::from_vec(bytes).map_err(std::io::Error::other)?;
+        let query = q.queries[0].clone();
+        let mut r = Message::response(q.metadata.id, OpCode::Query);
+        r.add_query(query.clone());
+        r.metadata.authoritative = true;
+        if query.query_type() == RecordType::DNSKEY {
+            let key = DNSKEY::new(
+                true,
+                true,
+                false,
+                PublicKeyBuf::new(vec![7; 64], Algorithm::ECDSAP256SHA256),
+            );
+            r.add_answer(Record::from_rdata(
+                Name::from_ascii("example.test.").unwrap(),
+                3600,
+                RData::DNSSEC(DNSSECRData::DNSKEY(key)),
+            ));
+        }
+        r.to_vec().map_err(std::io::Error::other)
+    })));
+    let redactor = Redactor::default();
+    let cx = CheckCx {
+        host: &h,
+        redactor: &redactor,
+        timeout: Duration::from_millis(200),
+        retry: Retry::NONE,
+    };
+    let check: CheckKind = serde_json::from_value(
+        json!({"dnssec": {"zone": "example.test", "dane": "true", "server": SERVER}}),
+    )
+    .unwrap();
+    let r = run_checks(&cx, &[Declared::new("dns.dnssec", check)], &mut |_| {})[0].clone();
+    assert_eq!(r.status, CheckStatus::Pass, "{}", r.detail);
+    assert!(
+        r.detail.contains("signed: 1 DNSKEY at 192.0.2.53"),
+        "{}",
+        r.detail
+    );
 }

@@ -106,6 +106,11 @@ mod tests {
         assert!(!tcp_listens(TCP, 8080));
         assert!(!tcp_listens(TCP, 587));
         assert!(!tcp_listens("", 25));
+        // A short (truncated) line is skipped, never indexed past its end.
+        assert!(!tcp_listens(
+            "header\n   0: 00000000:0019 00000000:0000\n",
+            25
+        ));
     }
 
     #[test]
@@ -116,6 +121,11 @@ mod tests {
         ));
         assert!(!unix_listens(UNIX, "/run/other.sock"));
         assert!(!unix_listens(UNIX, "/run/absent.sock"));
+        // A line without a path (an unnamed socket) is skipped.
+        assert!(!unix_listens(
+            "header\n0000000000000000: 00000002 00000000 00010000 0001 01 20\n",
+            "/run/absent.sock"
+        ));
     }
 
     #[test]
