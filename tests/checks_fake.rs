@@ -1,7 +1,7 @@
 //! Checks against a host made of fakes: the `records` check asks a scripted DNS server
 //! through the host's network seam (pass, pending, fail, and a server that cannot be
-//! asked), and a `command` check that settles is retried only when a service was
-//! (re)started, through the one `run_checks`.
+//! asked), and a `command` or `listen` check that settles is retried only when a
+//! service was (re)started, through the one `run_checks`.
 
 use firstboot::checks::{run_checks, CheckCx, CheckKind, CheckStatus, Declared, Retry};
 mod common;
@@ -240,4 +240,37 @@ fn file_check_defaults_to_exists_and_compares_the_mode() {
     let r = run(&file(json!({"path": "/k", "mode": "0600"})));
     assert_eq!(r[0].status, CheckStatus::Fail);
     assert_eq!(r[0].detail, "mode is 0640, expected 0600");
+}
+
+#[test]
+fn a_listen_check_waits_for_a_daemon_still_binding_its_port() {
+    let dir = tempfile::tempdir().unwrap();
+    let (h, _fakes) = host(dir.path());
+    let r = Redactor::default();
+    // A free port, bound 300 ms after the check starts (a daemon just restarted).
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let daemon = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(300));
+        let l = std::net::TcpListener::bind(("127.0.0.1", port)).unwrap();
+        std::thread::sleep(Duration::from_secs(2));
+        drop(l);
+    });
+    let check: CheckKind =
+        serde_json::from_value(json!({"listen": {"name": "the daemon listens", "port": port}}))
+            .unwrap();
+    let retry = Retry {
+        retries: 30,
+        delay: Duration::from_millis(100),
+    };
+    let got = run_checks(
+        &cx(&h, &r, retry),
+        &[Declared::new("daemon.listening", check)],
+        &mut |_| {},
+    );
+    assert_eq!(got[0].status, CheckStatus::Pass, "{}", got[0].detail);
+    daemon.join().unwrap();
 }
