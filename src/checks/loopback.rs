@@ -1,21 +1,24 @@
-//! The `mail_loopback` check: a message goes out through the host's own submission path
-//! and comes back through its front door, and the receiving side says DKIM, SPF and
-//! DMARC pass. Two legs, both through the real daemons:
-//! 1. `sendmail` (pickup, cleanup, OpenDKIM signing as for any local submission)
-//!    delivers it to a mailbox; the signed copy is read from the Maildir and removed;
-//! 2. that copy (without the headers delivery added) is handed over SMTP to the host's
-//!    public address on port 25, as a stranger would: OpenDKIM verifies it, OpenDMARC
-//!    evaluates SPF and DMARC and adds Authentication-Results; the delivered copy is
-//!    read and removed.
+//! The `mail_loopback` check (`mail.loopback`): a message goes out through the host's
+//! own submission path and a receiver's verdict on it is DKIM, SPF and DMARC pass.
+//! 1. `sendmail` (pickup, cleanup, the OpenDKIM milter, as for any local submission)
+//!    delivers it to a mailbox of this host; the signed copy is read from the Maildir
+//!    and removed (so is the queue entry, should delivery not happen in time);
+//! 2. that copy is judged in-process as a receiving MTA would (`dns::receive`,
+//!    mail-auth through our DNS client): its DKIM signature against the key the DNS
+//!    serves, SPF for each public address of the host with its HELO name and the
+//!    envelope sender, DMARC alignment and policy.
 //!
-//! Each wait is bounded by `wait_seconds`. A result of none, neutral, temperror or
-//! permerror (a record not visible yet) is pending, not a failure.
+//! It is not sent to the host's own port 25: the host trusts its own addresses (it
+//! signs mail from them instead of verifying it), so it is no receiver to ask. A DKIM,
+//! SPF or DMARC fail fails; none or temperror (a record not visible yet) is pending.
 
-use super::loopback_msg::{auth_results, message, strip_delivery, Verdict};
-use super::smtp_client::Session;
+use super::dnsq::{lookup, server};
+use super::loopback_msg::{message, strip_delivery, verdict};
+use super::queue::parse as parse_queue;
 use super::{Check, CheckCx, CheckResult, CheckStatus};
+use crate::dns::receive::judge;
 use serde::Deserialize;
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
 fn wait_seconds() -> u64 {
@@ -26,17 +29,27 @@ fn wait_seconds() -> u64 {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LoopbackCheck {
-    /// Envelope and header sender (an address of the signed domain).
+    /// Sender (an address of the signed domain); the envelope sender adds `+<token>`.
     pub from: String,
     /// Recipient, a mailbox on this host (empty: skipped, there is none).
     pub to: String,
-    /// The recipient's Maildir (its `new/` is watched).
+    /// The recipient's Maildir (its `new/` and `cur/` are watched).
     pub maildir: String,
-    /// The host's public address (port 25 is asked there).
-    pub address: String,
-    /// The host's name: EHLO, and the authserv-id whose results count.
+    /// Why there is no mailbox to use, when `to` is empty (the skip's reason).
+    #[serde(default)]
+    pub no_mailbox: String,
+    /// The host's public IPv4 address (empty: none): the message is judged from it.
+    #[serde(default)]
+    pub ipv4: String,
+    /// The host's public IPv6 address (empty: none).
+    #[serde(default)]
+    pub ipv6: String,
+    /// The host's name: its HELO name.
     pub hostname: String,
-    /// How long each delivery may take (default 20).
+    /// Server to ask (empty: the first nameserver of /etc/resolv.conf).
+    #[serde(default)]
+    pub server: String,
+    /// How long delivery may take (default 20).
     #[serde(default = "wait_seconds")]
     pub wait_seconds: u64,
 }
@@ -51,36 +64,41 @@ fn token() -> String {
 }
 
 impl LoopbackCheck {
+    /// The envelope sender of one probe: `from` with `+token` in its local part, so
+    /// that its queue entry can be told from any other.
+    fn sender(&self, token: &str) -> String {
+        match self.from.trim().rsplit_once('@') {
+            Some((l, d)) => format!("{l}+{token}@{d}"),
+            None => self.from.trim().to_string(),
+        }
+    }
+
     /// Wait for a file in `new/` (or `cur/`, when a client saw it) holding `token`; read
     /// it and remove it.
     fn take(&self, cx: &CheckCx, token: &str) -> Result<String, String> {
         let base = self.maildir.trim_end_matches('/');
-        let dir = cx
-            .host
-            .root
-            .path(format!("{base}/new"))
-            .map_err(|e| e.to_string())?;
-        let cur = cx
-            .host
-            .root
-            .path(format!("{base}/cur"))
+        let dirs: Vec<_> = ["new", "cur"]
+            .iter()
+            .map(|d| cx.host.root.path(format!("{base}/{d}")))
+            .collect::<Result<_, _>>()
             .map_err(|e| e.to_string())?;
         let end = Instant::now() + Duration::from_secs(self.wait_seconds);
         loop {
-            let entries = [&dir, &cur].into_iter().flat_map(std::fs::read_dir);
+            let entries = dirs.iter().flat_map(std::fs::read_dir);
             for e in entries.flatten().flatten() {
                 let Ok(text) = std::fs::read_to_string(e.path()) else {
                     continue;
                 };
                 if text.contains(token) {
-                    let _ = std::fs::remove_file(e.path());
+                    std::fs::remove_file(e.path())
+                        .map_err(|err| format!("cannot remove {}: {err}", e.path().display()))?;
                     return Ok(text);
                 }
             }
             if Instant::now() >= end {
                 return Err(format!(
                     "not delivered to {} within {} s",
-                    dir.display(),
+                    dirs[0].display(),
                     self.wait_seconds
                 ));
             }
@@ -88,77 +106,69 @@ impl LoopbackCheck {
         }
     }
 
-    fn submit(&self, cx: &CheckCx, msg: &str) -> Result<(), String> {
-        let argv: Vec<String> = ["sendmail", "-i", "-f", &self.from, "--", &self.to]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
+    fn run_cmd(&self, cx: &CheckCx, argv: &[&str], stdin: Option<&[u8]>) -> Result<String, String> {
+        let argv: Vec<String> = argv.iter().map(|s| s.to_string()).collect();
         let out = cx
             .host
             .runner
-            .run(&argv, Some(msg.as_bytes()), &[])
+            .run(&argv, stdin, &[])
             .map_err(|e| e.to_string())?;
         match out.code {
-            Some(0) => Ok(()),
-            _ => Err(format!("sendmail failed: {}", out.stderr.trim())),
+            Some(0) => Ok(out.stdout),
+            _ => Err(format!("{} failed: {}", argv.join(" "), out.stderr.trim())),
         }
     }
 
-    fn resend(&self, cx: &CheckCx, ip: IpAddr, msg: &str) -> Result<(), String> {
-        let addr = SocketAddr::new(ip, 25);
-        let (mut s, greeting) =
-            Session::open(cx.host.net.as_ref(), addr, cx.timeout).map_err(|e| e.detail)?;
-        let mut step = |cmd: &str, want: u16| -> Result<(), String> {
-            let r = s.command(cmd)?;
-            match r.code == want {
-                true => Ok(()),
-                false => Err(format!(
-                    "{} answered {}",
-                    cmd.split(':').next().unwrap_or(cmd),
-                    r.first()
-                )),
-            }
+    /// Delete the probe's queue entries (a delivery that did not happen in time).
+    fn purge(&self, cx: &CheckCx, sender: &str) -> String {
+        let listed = self
+            .run_cmd(cx, &["postqueue", "-j"], None)
+            .and_then(|t| parse_queue(&t));
+        let ids: Vec<String> = match listed {
+            Ok(q) => q
+                .into_iter()
+                .filter(|m| m.sender.eq_ignore_ascii_case(sender))
+                .map(|m| m.queue_id)
+                .collect(),
+            Err(e) => return format!("; its queue entry may remain: {e}"),
         };
-        if greeting.code != 220 {
-            return Err(format!("greeting is {:?}", greeting.first()));
-        }
-        step(&format!("EHLO {}", self.hostname), 250)?;
-        step(&format!("MAIL FROM:<{}>", self.from), 250)?;
-        step(&format!("RCPT TO:<{}>", self.to), 250)?;
-        step("DATA", 354)?;
-        let mut body = String::new();
-        for l in msg.lines() {
-            if l.starts_with('.') {
-                body.push('.');
+        let mut gone = Vec::new();
+        for id in &ids {
+            match self.run_cmd(cx, &["postsuper", "-d", id], None) {
+                Ok(_) => gone.push(id.as_str()),
+                Err(e) => return format!("; queue entry {id} remains: {e}"),
             }
-            body.push_str(l);
-            body.push_str("\r\n");
         }
-        body.push('.');
-        step(&body, 250)?;
-        s.quit();
-        Ok(())
+        match gone.is_empty() {
+            true => String::new(),
+            false => format!("; queue entry {} deleted", gone.join(", ")),
+        }
     }
 
-    fn probe(&self, cx: &CheckCx, ip: IpAddr) -> Result<(CheckStatus, String), String> {
+    fn probe(&self, cx: &CheckCx, ips: &[IpAddr]) -> Result<(CheckStatus, String), String> {
         let token = token();
-        self.submit(cx, &message(&self.from, &self.to, &self.hostname, &token))?;
-        let signed = self
-            .take(cx, &token)
-            .map_err(|e| format!("leg 1 (sendmail): {e}"))?;
-        if !signed.to_ascii_lowercase().contains("\ndkim-signature:") {
-            return Ok((
-                CheckStatus::Fail,
-                "leg 1: the message left unsigned (no DKIM-Signature)".into(),
-            ));
-        }
-        self.resend(cx, ip, &strip_delivery(&signed))
-            .map_err(|e| format!("leg 2 (port 25): {e}"))?;
-        let back = self
-            .take(cx, &token)
-            .map_err(|e| format!("leg 2 (port 25): {e}"))?;
-        let v: Verdict = auth_results(&back, &self.hostname);
-        Ok((v.status(), v.detail()))
+        let sender = self.sender(&token);
+        let msg = message(&self.from, &self.to, &self.hostname, &token);
+        let to = self.to.trim();
+        self.run_cmd(
+            cx,
+            &["sendmail", "-i", "-N", "never", "-f", &sender, "--", to],
+            Some(msg.as_bytes()),
+        )?;
+        let signed = match self.take(cx, &token) {
+            Ok(s) => s,
+            Err(e) => return Err(format!("sendmail to {to}: {e}{}", self.purge(cx, &sender))),
+        };
+        let srv = server(cx, &self.server)?;
+        let look = lookup(cx, srv);
+        let judged = judge(
+            &look,
+            &strip_delivery(&signed),
+            ips,
+            self.hostname.trim(),
+            &sender,
+        )?;
+        Ok(verdict(&judged, srv))
     }
 }
 
@@ -172,31 +182,27 @@ impl Check for LoopbackCheck {
     }
 
     fn run(&self, cx: &CheckCx) -> CheckResult {
-        let name = format!("loopback message to {} signed and verified", self.to.trim());
+        let name = match self.to.trim() {
+            "" => "a message sent here passes DKIM, SPF and DMARC".to_string(),
+            to => format!("a message to {to} passes DKIM, SPF and DMARC"),
+        };
         if !cx.host.is_live() {
             return CheckResult::new(name, CheckStatus::Skipped, "offline root");
         }
-        if self.to.trim().is_empty() || self.address.trim().is_empty() {
-            let why = "needs a mailbox on this host (mail.users) and a public address (ipv4)";
+        if self.to.trim().is_empty() {
+            let why = match self.no_mailbox.trim() {
+                "" => "no mailbox on this host to read the message back from",
+                w => w,
+            };
             return CheckResult::new(name, CheckStatus::Skipped, why);
         }
-        let ip: IpAddr = match self.address.trim().parse() {
-            Ok(ip) => ip,
-            Err(_) => {
-                return CheckResult::new(
-                    name,
-                    CheckStatus::Fail,
-                    format!("{:?} is not an IP address", self.address),
-                )
-            }
+        let ips = match super::dnsq::public_addresses(cx, &[&self.ipv4, &self.ipv6]) {
+            Ok(a) => a,
+            Err((st, why)) => return CheckResult::new(name, st, why),
         };
-        match self.probe(cx, ip) {
+        match self.probe(cx, &ips) {
             Ok((s, d)) => CheckResult::new(name, s, d),
             Err(e) => CheckResult::new(name, CheckStatus::Fail, e),
         }
     }
 }
-
-#[cfg(test)]
-#[path = "loopback_tests.rs"]
-mod tests;

@@ -2,6 +2,8 @@
 //! before it is sent again, and reading the receiving side's Authentication-Results.
 
 use super::CheckStatus;
+use crate::dns::receive::{Judgement, Outcome};
+use std::net::IpAddr;
 
 /// The probe message (Postfix adds Date and Message-ID on submission).
 pub fn message(from: &str, to: &str, hostname: &str, token: &str) -> String {
@@ -12,8 +14,8 @@ pub fn message(from: &str, to: &str, hostname: &str, token: &str) -> String {
     )
 }
 
-/// Header names delivery and the first leg's checks added; they are dropped before the
-/// second leg so that only what the second leg adds is read.
+/// Header names delivery added (and a receiver's results); they are dropped before the
+/// copy is judged, as a receiver never sees them.
 const DELIVERY: [&str; 5] = [
     "return-path",
     "delivered-to",
@@ -63,101 +65,73 @@ pub fn strip_delivery(msg: &str) -> String {
     format!("{}\n{body}", out.join("\n"))
 }
 
-/// What the receiving side said for DKIM, SPF and DMARC (`none` when it said nothing).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Verdict {
-    /// dkim=...
-    pub dkim: String,
-    /// spf=... (or Received-SPF).
-    pub spf: String,
-    /// dmarc=...
-    pub dmarc: String,
-}
-
-impl Verdict {
-    /// Pass when all three pass; fail when one says fail (or softfail: a record is there
-    /// and says no); otherwise pending: none, neutral, temperror or permerror while a
-    /// record is not visible yet (propagation is not the host's fault).
-    pub fn status(&self) -> CheckStatus {
-        let all = [&self.dkim, &self.spf, &self.dmarc];
-        if all.iter().all(|r| *r == "pass") {
-            CheckStatus::Pass
-        } else if all
-            .iter()
-            .any(|r| ["fail", "softfail"].contains(&r.as_str()))
-        {
-            CheckStatus::Fail
-        } else {
-            CheckStatus::Pending
-        }
-    }
-
-    /// `dkim=pass spf=pass dmarc=pass`.
-    pub fn detail(&self) -> String {
-        format!("dkim={} spf={} dmarc={}", self.dkim, self.spf, self.dmarc)
+fn method_status(method: &str, o: &Outcome, settling: bool) -> CheckStatus {
+    use CheckStatus::{Fail, Pass, Pending};
+    match (method, o.result) {
+        (_, "pass") => Pass,
+        (_, "temperror") => Pending,
+        ("dkim", "permerror") if o.missing => Pending,
+        ("spf" | "dmarc", "none") => Pending,
+        // DMARC fails when neither DKIM nor SPF passed: pending while one of them is.
+        ("dmarc", "fail") if settling => Pending,
+        _ => Fail,
     }
 }
 
-/// The results in `msg`'s Authentication-Results headers from `authserv_id` (others
-/// could be forged by a sender), and its Received-SPF. A method with several results
-/// counts as pass when one of them passes.
-pub fn auth_results(msg: &str, authserv_id: &str) -> Verdict {
-    let (headers, _) = split(msg);
-    let mut found: Vec<(String, String)> = Vec::new();
-    for h in &headers {
-        let name = named(h);
-        let value = h
-            .split_once(':')
-            .map_or("", |(_, v)| v)
-            .replace(['\n', '\r', '\t'], " ");
-        if name == "received-spf" {
-            let r = value
-                .split_whitespace()
-                .next()
-                .unwrap_or("")
-                .to_ascii_lowercase();
-            found.push(("spf".into(), r));
-        }
-        if name != "authentication-results" {
-            continue;
-        }
-        let mut parts = value.split(';');
-        let id = parts
-            .next()
-            .unwrap_or("")
-            .split_whitespace()
-            .next()
-            .unwrap_or("");
-        if !id.eq_ignore_ascii_case(authserv_id) {
-            continue;
-        }
-        for p in parts {
-            if let Some((method, rest)) = p.trim().split_once('=') {
-                let result = rest
-                    .split_whitespace()
-                    .next()
-                    .unwrap_or("")
-                    .to_ascii_lowercase();
-                found.push((method.trim().to_ascii_lowercase(), result));
+fn rank(s: CheckStatus) -> u8 {
+    match s {
+        CheckStatus::Fail => 2,
+        CheckStatus::Pending => 1,
+        _ => 0,
+    }
+}
+
+/// The check's status and detail from a receiver's judgements (one per address the
+/// message may come from), asked of `server`: pass when DKIM, SPF and DMARC pass for
+/// every address; fail when one fails; pending when one has no record to go by yet
+/// (none, temperror, a DKIM key not found) and nothing failed.
+pub fn verdict(judged: &[Judgement], server: IpAddr) -> (CheckStatus, String) {
+    let mut status = CheckStatus::Pass;
+    let (mut words, mut why) = (Vec::new(), Vec::new());
+    for method in ["dkim", "spf", "dmarc"] {
+        let mut worst: Option<(CheckStatus, &Outcome)> = None;
+        let mut each = Vec::new();
+        for j in judged {
+            let settling = [("dkim", &j.dkim), ("spf", &j.spf)]
+                .iter()
+                .any(|(m, o)| method_status(m, o, false) == CheckStatus::Pending);
+            let o = match method {
+                "dkim" => &j.dkim,
+                "spf" => &j.spf,
+                _ => &j.dmarc,
+            };
+            let st = method_status(method, o, settling);
+            each.push(format!("{} for {}", o.result, j.ip));
+            if worst.is_none_or(|(w, _)| rank(st) > rank(w)) {
+                worst = Some((st, o));
             }
         }
-    }
-    let pick = |m: &str| {
-        let rs: Vec<&String> = found
-            .iter()
-            .filter(|(k, _)| k == m)
-            .map(|(_, r)| r)
-            .collect();
-        match rs.iter().find(|r| r.as_str() == "pass") {
-            Some(r) => r.to_string(),
-            None => rs.first().map_or("none".to_string(), |r| r.to_string()),
+        let Some((st, o)) = worst else { continue };
+        if rank(st) > rank(status) {
+            status = st;
         }
-    };
-    Verdict {
-        dkim: pick("dkim"),
-        spf: pick("spf"),
-        dmarc: pick("dmarc"),
+        let differs = judged.len() > 1 && each.iter().any(|e| !e.starts_with(o.result));
+        words.push(match differs {
+            true => format!("{method}={} ({})", o.result, each.join(", ")),
+            false => format!("{method}={}", o.result),
+        });
+        if !o.why.is_empty() {
+            why.push(o.why.clone());
+        }
     }
+    let from: Vec<String> = judged.iter().map(|j| j.ip.to_string()).collect();
+    let detail = format!(
+        "{} ({}; from {}, at {server})",
+        words.join(" "),
+        why.join("; "),
+        from.join(", ")
+    );
+    (status, detail)
 }
 
 #[cfg(test)]
@@ -165,13 +139,8 @@ mod tests {
     use super::*;
 
     const BACK: &str = "Return-Path: <firstboot-loopback@example.test>\n\
-Delivered-To: alice@example.test\n\
-Authentication-Results: mail.example.test; dmarc=pass (p=quarantine dis=none)\n\
-\theader.from=example.test\n\
-Authentication-Results: mail.example.test; spf=pass smtp.mailfrom=example.test\n\
-Authentication-Results: mail.example.test;\n\
-\tdkim=pass (2048-bit key; unprotected) header.d=example.test header.i=@example.test\n\
-Authentication-Results: evil.example; dkim=fail\n\
+Delivered-To: admin@example.test\n\
+Authentication-Results: mail.example.test; dkim=pass\n\
 Received-SPF: Pass (mailfrom) identity=mailfrom; client-ip=192.0.2.10\n\
 DKIM-Signature: v=1; a=rsa-sha256; d=example.test; s=default;\n\
 \th=from:to:subject; b=abc\n\
@@ -180,23 +149,6 @@ Subject: firstboot loopback 0011\n\
 \n\
 token 0011\n\
 .leading dot\n";
-
-    #[test]
-    fn results_from_our_authserv_id_count_forged_ones_do_not() {
-        let v = auth_results(BACK, "mail.example.test");
-        assert_eq!(v.detail(), "dkim=pass spf=pass dmarc=pass");
-        assert_eq!(v.status(), CheckStatus::Pass);
-        let other = auth_results(BACK, "mx.example.net");
-        assert_eq!(other.dkim, "none");
-        assert_eq!(other.spf, "pass", "Received-SPF counts");
-        assert_eq!(other.status(), CheckStatus::Pending);
-        let bad = BACK.replace("dkim=pass (2048", "dkim=fail (2048");
-        let v = auth_results(&bad, "mail.example.test");
-        assert_eq!(v.dkim, "fail");
-        assert_eq!(v.status(), CheckStatus::Fail);
-        let none = auth_results("Subject: x\n\nbody\n", "mail.example.test");
-        assert_eq!(none.detail(), "dkim=none spf=none dmarc=none");
-    }
 
     #[test]
     fn delivery_headers_are_stripped_and_the_signature_and_body_kept() {
@@ -225,5 +177,74 @@ token 0011\n\
         assert!(m.starts_with(
             "From: <a@example.test>\nTo: <b@example.test>\nSubject: firstboot loopback t0k\n\n"
         ));
+    }
+
+    fn o(result: &'static str, missing: bool) -> Outcome {
+        Outcome {
+            result,
+            why: String::new(),
+            missing,
+        }
+    }
+
+    fn j(ip: &str, dkim: Outcome, spf: Outcome, dmarc: Outcome) -> Judgement {
+        Judgement {
+            ip: ip.parse().unwrap(),
+            dkim,
+            spf,
+            dmarc,
+        }
+    }
+
+    #[test]
+    fn all_pass_passes_a_fail_fails_a_record_not_visible_is_pending() {
+        let srv: IpAddr = "192.0.2.53".parse().unwrap();
+        let p = || o("pass", false);
+        let (st, d) = verdict(&[j("192.0.2.10", p(), p(), p())], srv);
+        assert_eq!(st, CheckStatus::Pass);
+        assert!(d.starts_with("dkim=pass spf=pass dmarc=pass ("), "{d}");
+        assert!(d.ends_with("from 192.0.2.10, at 192.0.2.53)"), "{d}");
+        let (st, d) = verdict(&[j("192.0.2.10", o("fail", false), p(), p())], srv);
+        assert_eq!(
+            (st, d.starts_with("dkim=fail spf=pass")),
+            (CheckStatus::Fail, true)
+        );
+        // The key record not found yet: DKIM and the DMARC fail that follows are pending.
+        let (st, d) = verdict(
+            &[j(
+                "192.0.2.10",
+                o("permerror", true),
+                o("none", false),
+                o("fail", false),
+            )],
+            srv,
+        );
+        assert_eq!(st, CheckStatus::Pending, "{d}");
+        let (st, _) = verdict(&[j("192.0.2.10", o("permerror", false), p(), p())], srv);
+        assert_eq!(
+            st,
+            CheckStatus::Fail,
+            "a key record that does not parse fails"
+        );
+        let (st, _) = verdict(&[j("192.0.2.10", p(), p(), o("none", false))], srv);
+        assert_eq!(st, CheckStatus::Pending, "no DMARC record visible yet");
+    }
+
+    #[test]
+    fn addresses_that_disagree_are_each_named() {
+        let srv: IpAddr = "192.0.2.53".parse().unwrap();
+        let p = || o("pass", false);
+        let (st, d) = verdict(
+            &[
+                j("192.0.2.10", p(), p(), p()),
+                j("2001:db8::10", p(), o("softfail", false), p()),
+            ],
+            srv,
+        );
+        assert_eq!(st, CheckStatus::Fail);
+        assert!(
+            d.contains("spf=softfail (pass for 192.0.2.10, softfail for 2001:db8::10)"),
+            "{d}"
+        );
     }
 }

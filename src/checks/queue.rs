@@ -40,6 +40,9 @@ pub struct Queued {
     pub queue_name: String,
     /// The queue id.
     pub queue_id: String,
+    /// The envelope sender (empty: the null sender).
+    #[serde(default)]
+    pub sender: String,
     /// When it arrived, seconds since the epoch.
     pub arrival_time: i64,
     /// Its recipients.

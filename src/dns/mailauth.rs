@@ -104,6 +104,18 @@ impl<'l, 'a> SeamCache<'l, 'a> {
         DName::parse(key.trim_end_matches('.')).ok()
     }
 
+    /// The TXT strings at a cache key, or why there are none to give: a name that is not
+    /// one is `None` (not found); a server not answering is the error, noted in `errors`.
+    pub fn txt_strings<Q: Hash + ?Sized>(&self, q: &Q) -> Result<Vec<String>, Option<String>> {
+        let Some(name) = self.name(&key_text(q)) else {
+            return Err(None);
+        };
+        self.look.txt(&name).map_err(|e| {
+            self.failed(e.clone());
+            Some(e)
+        })
+    }
+
     fn failed(&self, e: String) {
         self.errors
             .lock()
@@ -112,8 +124,17 @@ impl<'l, 'a> SeamCache<'l, 'a> {
     }
 }
 
-fn not_found() -> mail_auth::Error {
+/// mail-auth's "no such record" error.
+pub fn not_found() -> mail_auth::Error {
     mail_auth::Error::Dns(mail_auth::DnsError::RecordNotFound(ResponseCode::NXDomain))
+}
+
+/// mail-auth's error for a question not answered (`None`: the name is not a name).
+pub fn resolver_error(e: Option<String>) -> mail_auth::Error {
+    match e {
+        Some(e) => mail_auth::Error::Dns(mail_auth::DnsError::Resolver(e)),
+        None => not_found(),
+    }
 }
 
 /// The SPF record among TXT strings, as mail-auth's own lookup picks it.
@@ -150,15 +171,9 @@ impl ResolverCache<Box<str>, Txt> for SeamCache<'_, '_> {
         Box<str>: Borrow<Q>,
         Q: Hash + Eq + ?Sized,
     {
-        let Some(name) = self.name(&key_text(q)) else {
-            return Some(Txt::Error(not_found()));
-        };
-        Some(match self.look.txt(&name) {
+        Some(match self.txt_strings(q) {
             Ok(txt) => spf_of(&txt),
-            Err(e) => {
-                self.failed(e.clone());
-                Txt::Error(mail_auth::Error::Dns(mail_auth::DnsError::Resolver(e)))
-            }
+            Err(e) => Txt::Error(resolver_error(e)),
         })
     }
     no_cache_writes!(Box<str>, Txt);

@@ -15,6 +15,7 @@ pub mod mailauth;
 pub mod name;
 pub mod publish;
 pub mod query;
+pub mod receive;
 pub mod record;
 pub mod source;
 pub mod spf;

@@ -40,6 +40,12 @@ pub fn query(c: Client, server: IpAddr, name: &DName, rtype: RType) -> Result<An
     })
 }
 
+/// Whether an error of [`Lookup`](super::lookup::Lookup) is the server refusing the
+/// question (REFUSED: not a name it serves, and it does not recurse).
+pub fn is_refusal(err: &str) -> bool {
+    err.contains(" answered REFUSED for ")
+}
+
 /// One question to `server` (EDNS, recursion desired: it may be a resolver); an answer
 /// code other than NOERROR or NXDOMAIN is an error.
 fn ask(c: Client, server: IpAddr, name: &DName, rtype: RecordType) -> Result<Message, DnsError> {
@@ -148,5 +154,25 @@ pub fn dnssec(c: Client, server: IpAddr, zone: &DName) -> Result<Dnssec, DnsErro
             rcode: rcode_name(rc),
             what: format!("DNSKEY {zone}"),
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refusal_is_told_from_other_answer_codes() {
+        let e = |rcode: &str| {
+            DnsError::Rcode {
+                server: "192.0.2.53".into(),
+                rcode: rcode.into(),
+                what: "TXT _dmarc.test.".into(),
+            }
+            .to_string()
+        };
+        assert!(is_refusal(&e("REFUSED")));
+        assert!(!is_refusal(&e("SERVFAIL")));
+        assert!(!is_refusal("no answer from 192.0.2.53 (timed out)"));
     }
 }
