@@ -38,6 +38,11 @@ fn good() -> Vec<Rec> {
         ),
         ("example.test", RType::Txt, "google-site-verification=abc"),
         (
+            "mail.example.test",
+            RType::Txt,
+            "v=spf1 ip4:192.0.2.10 ip6:2001:db8::10 -all",
+        ),
+        (
             "_spf.example.net",
             RType::Txt,
             "v=spf1 a:relay.example.net -all",
@@ -96,6 +101,51 @@ fn spf_passes_for_both_addresses_through_our_server_only() {
     assert!(
         asked.iter().any(|a| a.contains("TXT _spf.example.net")),
         "{asked:?}"
+    );
+}
+
+#[test]
+fn the_helo_names_own_spf_is_evaluated_for_the_host_addresses() {
+    let (r, asked) = run(good(), spf());
+    assert!(
+        r.detail
+            .ends_with("; HELO mail.example.test: pass for 192.0.2.10, pass for 2001:db8::10"),
+        "{}",
+        r.detail
+    );
+    assert!(
+        asked.iter().any(|a| a.contains("TXT mail.example.test")),
+        "{asked:?}"
+    );
+    let mut z = without(good(), "mail.example.test", RType::Txt);
+    z.push((
+        "mail.example.test",
+        RType::Txt,
+        "v=spf1 ip4:192.0.2.10 -all",
+    ));
+    let (r, _) = run(z, spf());
+    assert_eq!(r.status, CheckStatus::Fail, "{}", r.detail);
+    assert!(
+        r.detail
+            .ends_with("; HELO mail.example.test: pass for 192.0.2.10, fail for 2001:db8::10"),
+        "{}",
+        r.detail
+    );
+    assert!(
+        r.hint
+            .as_deref()
+            .unwrap_or("")
+            .contains("SPF record of mail.example.test"),
+        "{:?}",
+        r.hint
+    );
+    let (r, _) = run(without(good(), "mail.example.test", RType::Txt), spf());
+    assert_eq!(r.status, CheckStatus::Pending, "{}", r.detail);
+    assert!(
+        r.detail
+            .ends_with("; HELO mail.example.test: no SPF record visible yet"),
+        "{}",
+        r.detail
     );
 }
 

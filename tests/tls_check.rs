@@ -397,3 +397,43 @@ fn no_certificate_on_disk_yet_is_a_skip_saying_so() {
         r.detail
     );
 }
+
+#[test]
+fn the_public_address_is_asked_and_without_one_127_0_0_1_is_said_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = cert(90 * DAY, None);
+    std::fs::write(dir.path().join("c.pem"), &c.pem).unwrap();
+    let (host, fakes) = fake::host(dir.path());
+    let asked = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let a = asked.clone();
+    let h: fake::TcpHandler = Box::new(move |addr| {
+        a.lock().unwrap().push(addr.to_string());
+        Err(std::io::ErrorKind::ConnectionRefused.into())
+    });
+    *fakes.net.tcp.lock().unwrap() = Some(Arc::new(h));
+    let yaml = format!("name: TLS\nport: 993\naddress: 2001:db8::10\nhost_name: {HOST}\ncert: /c.pem\nservice: dovecot\n");
+    let chk: TlsCheck = serde_yaml::from_str(&yaml).unwrap();
+    let redactor = firstboot::redact::Redactor::default();
+    let cx = CheckCx {
+        host: &host,
+        redactor: &redactor,
+        timeout: Duration::from_secs(5),
+        retry: Retry::NONE,
+    };
+    let r = chk.run(&cx);
+    assert_eq!(r.status, CheckStatus::Fail, "{}", r.detail);
+    assert!(
+        r.detail.contains("cannot connect to [2001:db8::10]:993"),
+        "{}",
+        r.detail
+    );
+    assert_eq!(asked.lock().unwrap().clone(), ["[2001:db8::10]:993"]);
+
+    let r = check(Some(server(&c)), &c.pem, None, true);
+    assert!(
+        r.detail
+            .contains("; at 127.0.0.1:25 (no public address set); TLS 1.3"),
+        "{}",
+        r.detail
+    );
+}

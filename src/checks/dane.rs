@@ -1,18 +1,21 @@
 //! The `dane` check (`dns.dane`): the TLSA records at `_25._tcp.<host>` match the
-//! certificate. The certificate compared is the one on disk (the file Postfix is
-//! configured with); comparing with the one served on port 25 needs the TLS probe.
-//! Usage 3 (DANE-EE) with selector 0 or 1 and matching 0, 1 or 2 is computed; other
-//! usages (trust anchors) are reported as not checked. No TLSA visible is pending; none
-//! matching fails.
+//! certificate Postfix serves on port 25 (STARTTLS on the host's public address, as a
+//! sending server meets it), and the certificate file it is configured with. The
+//! served one decides: a TLSA matching only the file fails (Postfix has not loaded it),
+//! one matching only the served certificate warns (the next reload breaks DANE); each
+//! differing certificate is named. Usage 3 (DANE-EE) with selector 0 or 1 and
+//! matching 0, 1 or 2 is computed; other usages (trust anchors) are reported as not
+//! checked. No TLSA visible is pending.
 
 use super::dnsq::{ask, flag, lookup};
+use super::tls_client::{handshake, start, target, Starttls};
 use super::{Check, CheckCx, CheckResult, CheckStatus};
 use crate::dns::decl::RType;
 use crate::dns::record::Data;
 use serde::Deserialize;
 use sha2::{Digest, Sha256, Sha512};
 
-/// The TLSA records of `host`'s port 25 match `cert`.
+/// The TLSA records of `host`'s port 25 match the certificate served there and `cert`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DaneCheck {
@@ -22,11 +25,27 @@ pub struct DaneCheck {
     pub cert: String,
     /// `true` when the module publishes the TLSA record.
     pub enabled: String,
+    /// The host's public address, where port 25 is asked (empty: 127.0.0.1, said so).
+    #[serde(default)]
+    pub address: String,
     /// Server to ask (empty: the first nameserver of /etc/resolv.conf).
     #[serde(default)]
     pub server: String,
 }
 
+/// A certificate (DER) and its public key (SPKI DER).
+struct Leaf {
+    der: Vec<u8>,
+    spki: Vec<u8>,
+}
+
+fn leaf(der: &[u8]) -> Result<Leaf, String> {
+    let (_, c) = x509_parser::parse_x509_certificate(der).map_err(|e| e.to_string())?;
+    Ok(Leaf {
+        der: der.to_vec(),
+        spki: c.tbs_certificate.subject_pki.raw.to_vec(),
+    })
+}
 /// Whether a DANE-EE TLSA record matches the certificate (DER) and its key (SPKI DER).
 pub fn matches(d: &Data, cert: &[u8], spki: &[u8]) -> Option<bool> {
     let Data::Tlsa {
@@ -51,7 +70,61 @@ pub fn matches(d: &Data, cert: &[u8], spki: &[u8]) -> Option<bool> {
     })
 }
 
+impl DaneCheck {
+    /// The certificate on disk, or the result to give (none yet: pending).
+    fn file(&self, cx: &CheckCx) -> Result<Leaf, (CheckStatus, String)> {
+        let pem = match cx.host.root.read(&self.cert) {
+            Ok(Some(p)) => p,
+            Ok(None) => {
+                let why = format!("{}: no certificate yet", self.cert);
+                return Err((CheckStatus::Pending, why));
+            }
+            Err(e) => return Err((CheckStatus::Fail, e.to_string())),
+        };
+        x509_parser::pem::parse_x509_pem(&pem)
+            .map_err(|e| e.to_string())
+            .and_then(|(_, b)| leaf(&b.contents))
+            .map_err(|e| (CheckStatus::Fail, format!("{}: {e}", self.cert)))
+    }
+
+    /// The certificate served on port 25 after STARTTLS, and where it was asked.
+    fn served(&self, cx: &CheckCx) -> (Result<Leaf, String>, String) {
+        let (addr, at) = match target(&self.address, 25) {
+            Ok(t) => t,
+            Err(e) => return (Err(e), String::new()),
+        };
+        let got = (|| {
+            let mut s = cx
+                .host
+                .net
+                .tcp_connect(addr, cx.timeout)
+                .map_err(|e| format!("cannot connect: {e}"))?;
+            start(s.as_mut(), Starttls::Smtp, "localhost")?;
+            let hs = handshake(s.as_mut(), self.host.trim(), false)?;
+            let first = hs.chain.first().ok_or("no certificate presented")?;
+            leaf(first.as_ref())
+        })();
+        (got, at)
+    }
+}
+
+/// How many of `found` match `c`.
+fn matching(found: &[(u32, Data)], c: &Leaf) -> usize {
+    found
+        .iter()
+        .filter(|(_, d)| matches(d, &c.der, &c.spki) == Some(true))
+        .count()
+}
+
 impl Check for DaneCheck {
+    fn settles(&self) -> bool {
+        true
+    }
+
+    fn probes(&self) -> bool {
+        true
+    }
+
     fn run(&self, cx: &CheckCx) -> CheckResult {
         let title = format!("TLSA of _25._tcp.{} matches the certificate", self.host);
         let r = |st, d: String| CheckResult::new(title.clone(), st, d);
@@ -64,26 +137,9 @@ impl Check for DaneCheck {
         if !cx.host.is_live() {
             return r(CheckStatus::Skipped, "offline root".into());
         }
-        let pem = match cx.host.root.read(&self.cert) {
-            Ok(Some(p)) => p,
-            Ok(None) => {
-                return r(
-                    CheckStatus::Pending,
-                    format!("{}: no certificate yet", self.cert),
-                )
-            }
-            Err(e) => return r(CheckStatus::Fail, e.to_string()),
-        };
-        let parsed = x509_parser::pem::parse_x509_pem(&pem).map_err(|e| e.to_string());
-        let (cert_der, spki) = match parsed.and_then(|(_, b)| {
-            let c = b.parse_x509().map_err(|e| e.to_string())?;
-            Ok((
-                b.contents.clone(),
-                c.tbs_certificate.subject_pki.raw.to_vec(),
-            ))
-        }) {
-            Ok(x) => x,
-            Err(e) => return r(CheckStatus::Fail, format!("{}: {e}", self.cert)),
+        let file = match self.file(cx) {
+            Ok(f) => f,
+            Err((st, why)) => return r(st, why),
         };
         let (at, server) = match ask(cx, &format!("_25._tcp.{}", self.host), &self.server) {
             Ok(v) => v,
@@ -101,28 +157,77 @@ impl Check for DaneCheck {
             )
             .with_hint(hint);
         }
-        let verdicts: Vec<Option<bool>> = found
+        let unchecked = found
             .iter()
-            .map(|(_, d)| matches(d, &cert_der, &spki))
-            .collect();
-        let ok = verdicts.iter().filter(|v| **v == Some(true)).count();
-        let unchecked = verdicts.iter().filter(|v| v.is_none()).count();
-        let detail = format!(
-            "{ok} of {} TLSA records match {}{} (at {server})",
-            found.len(),
-            self.cert,
-            if unchecked > 0 {
-                format!(", {unchecked} not DANE-EE (not checked)")
-            } else {
-                String::new()
+            .filter(|(_, d)| matches(d, &[], &[]).is_none())
+            .count();
+        let n = found.len();
+        let tail = match unchecked {
+            0 => format!(" (TLSA at {server})"),
+            u => format!(", {u} not DANE-EE, not checked (TLSA at {server})"),
+        };
+        if unchecked == n {
+            return r(CheckStatus::Warn, format!("no DANE-EE record{tail}"));
+        }
+        let on_file = matching(&found, &file);
+        let (served, where_) = self.served(cx);
+        let served = match served {
+            Ok(s) => s,
+            Err(e) => {
+                let why = format!(
+                    "could not read the certificate served {where_}: {e}; {on_file} of {n} match {}{tail}",
+                    self.cert
+                );
+                let st = match on_file {
+                    0 => CheckStatus::Fail,
+                    _ => CheckStatus::Warn,
+                };
+                return r(st, why).with_hint(hint);
             }
-        );
-        if ok > 0 {
-            r(CheckStatus::Pass, detail)
-        } else if unchecked == found.len() {
-            r(CheckStatus::Warn, detail)
-        } else {
-            r(CheckStatus::Fail, detail).with_hint(hint)
+        };
+        let on_wire = matching(&found, &served);
+        let key_differs = match served.spki == file.spki {
+            true => String::new(),
+            false => format!("; its key differs from {}'s", self.cert),
+        };
+        let (st, detail, h) = match (on_wire, on_file) {
+            (0, 0) => (
+                CheckStatus::Fail,
+                format!(
+                    "none of {n} matches the certificate served {where_} nor {}{key_differs}",
+                    self.cert
+                ),
+                hint,
+            ),
+            (0, k) => (
+                CheckStatus::Fail,
+                format!(
+                    "none of {n} matches the certificate served {where_}{key_differs}; {k} match {}, which Postfix has not loaded",
+                    self.cert
+                ),
+                "reload Postfix (`postfix reload`) so it serves the certificate the TLSA record names",
+            ),
+            (k, 0) => (
+                CheckStatus::Warn,
+                format!(
+                    "{k} of {n} match the certificate served {where_}, none {}{key_differs}: the next reload breaks DANE",
+                    self.cert
+                ),
+                "publish the TLSA record of the new certificate beside the old one before Postfix reloads",
+            ),
+            (k, _) => (
+                CheckStatus::Pass,
+                format!(
+                    "{k} of {n} TLSA records match the certificate served {where_} and {}",
+                    self.cert
+                ),
+                hint,
+            ),
+        };
+        let res = r(st, format!("{detail}{tail}"));
+        match st {
+            CheckStatus::Pass => res,
+            _ => res.with_hint(h),
         }
     }
 }

@@ -183,7 +183,7 @@ impl Check for SmtpCheck {
         }
         let address = self.address.trim();
         if address.is_empty() {
-            let why = "no public address configured (ipv4): nothing to probe";
+            let why = "no public address configured (ipv4 or ipv6): nothing to probe";
             return CheckResult::new(name, CheckStatus::Skipped, why);
         }
         let ip: IpAddr = match address.parse() {

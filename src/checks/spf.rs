@@ -1,12 +1,13 @@
 //! The `spf` check (`dns.spf`): the domain has exactly one SPF record, it parses, its
 //! evaluation stays within RFC 7208's 10 DNS lookups, and `mail-auth` evaluates it to
 //! `pass` for each address mail leaves from — the host's, and the smarthost's in relay
-//! mode. No record visible is pending; two records, a parse error, 11 lookups or any
-//! result but `pass` fail.
+//! mode; the HELO name's own record (the HELO identity) passes for the host's
+//! addresses too. No record visible is pending; two records, a parse error, 11 lookups
+//! or any result but `pass` fail.
 
 use super::dnsq::{addresses, ask, list, lookup, name};
 use super::{Check, CheckCx, CheckResult, CheckStatus};
-use crate::dns::spf::{evaluate, parse, walk, word, MAX_LOOKUPS};
+use crate::dns::spf::{evaluate, evaluate_helo, parse, walk, word, MAX_LOOKUPS};
 use mail_auth::SpfResult;
 use serde::Deserialize;
 
@@ -47,10 +48,11 @@ impl Check for SpfCheck {
         if !cx.host.is_live() {
             return r(CheckStatus::Skipped, "offline root".into());
         }
-        let mut senders = match addresses(&[&self.ipv4, &self.ipv6]) {
+        let own = match addresses(&[&self.ipv4, &self.ipv6]) {
             Ok(a) => a,
             Err(e) => return r(CheckStatus::Fail, e),
         };
+        let mut senders = own.clone();
         let (domain, server) = match ask(cx, &self.domain, &self.server) {
             Ok(v) => v,
             Err(e) => return r(CheckStatus::Fail, e),
@@ -149,11 +151,70 @@ impl Check for SpfCheck {
             );
             return r(CheckStatus::Fail, detail).with_hint(hint);
         }
+        let detail = match self.helo(&look, &own) {
+            Ok(None) => detail,
+            Ok(Some(h)) => format!("{detail}; {h}"),
+            Err((st, why, hint)) => {
+                let res = r(st, format!("{detail}; {why}"));
+                return match hint {
+                    Some(h) => res.with_hint(h),
+                    None => res,
+                };
+            }
+        };
         if tree.exists {
             let why = format!("{detail}; it uses exists:, whose answer this check cannot prove");
             return r(CheckStatus::Warn, why);
         }
         r(CheckStatus::Pass, detail)
+    }
+}
+
+impl SpfCheck {
+    /// The HELO identity's SPF (the record at the HELO name) for the host's own
+    /// addresses: what a receiver checking HELO gets. `None`: no HELO name or address.
+    #[allow(clippy::type_complexity)]
+    fn helo(
+        &self,
+        look: &crate::dns::lookup::Lookup,
+        own: &[std::net::IpAddr],
+    ) -> Result<Option<String>, (CheckStatus, String, Option<String>)> {
+        let helo = self.helo.trim().trim_end_matches('.');
+        if helo.is_empty() || own.is_empty() {
+            return Ok(None);
+        }
+        let results = evaluate_helo(look, helo, own).map_err(|e| {
+            (
+                CheckStatus::Pending,
+                format!("HELO {helo}: cannot resolve: {e}"),
+                None,
+            )
+        })?;
+        let each: Vec<String> = results
+            .iter()
+            .map(|(ip, res)| format!("{} for {ip}", word(res)))
+            .collect();
+        let line = format!("HELO {helo}: {}", list(&each));
+        let fix = format!(
+            "publish the SPF record of {helo} `firstboot records` shows (ip4:/ip6: of this host)"
+        );
+        let any = |want: &[SpfResult]| results.iter().any(|(_, r)| want.contains(r));
+        if any(&[
+            SpfResult::Fail,
+            SpfResult::SoftFail,
+            SpfResult::Neutral,
+            SpfResult::PermError,
+        ]) {
+            return Err((CheckStatus::Fail, line, Some(fix)));
+        }
+        if any(&[SpfResult::None]) {
+            let why = format!("HELO {helo}: no SPF record visible yet");
+            return Err((CheckStatus::Pending, why, Some(fix)));
+        }
+        if any(&[SpfResult::TempError]) {
+            return Err((CheckStatus::Pending, line, None));
+        }
+        Ok(Some(line))
     }
 }
 

@@ -5,16 +5,13 @@
 //! names, chain and expiry (`tls_cert`). Every socket goes through `Host::net`.
 
 use super::tls_cert::{judge, Findings, Service};
-use super::tls_client::{handshake, start, Starttls};
+use super::tls_client::{handshake, start, target, Starttls};
 use super::tls_probe::{self, Answer};
 use super::{Check, CheckCx, CheckResult, CheckStatus};
 use crate::host::net::Stream;
 use serde::Deserialize;
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 
-fn loopback() -> String {
-    "127.0.0.1".into()
-}
 fn warn_days() -> i64 {
     14
 }
@@ -27,8 +24,9 @@ pub struct TlsCheck {
     pub name: String,
     /// The port.
     pub port: u16,
-    /// Address connected to (default 127.0.0.1: the daemon on this host).
-    #[serde(default = "loopback")]
+    /// The host's public address, connected to as a client would (empty: 127.0.0.1,
+    /// and the detail says so).
+    #[serde(default)]
     pub address: String,
     /// How TLS starts: `none` (implicit TLS) or `smtp` (STARTTLS).
     #[serde(default = "no_starttls")]
@@ -86,11 +84,7 @@ impl Check for TlsCheck {
 
 impl TlsCheck {
     fn addr(&self) -> Result<SocketAddr, String> {
-        let ip: IpAddr = self
-            .address
-            .parse()
-            .map_err(|_| format!("address {:?} is not an IP address", self.address))?;
-        Ok(SocketAddr::new(ip, self.port))
+        target(&self.address, self.port).map(|(a, _)| a)
     }
 
     /// A connection brought to where the handshake starts, handed to `f`.
@@ -124,6 +118,9 @@ impl TlsCheck {
             }
         };
         let version = hs.version.replace("TLSv1_", "TLS 1.");
+        if let Ok((_, at)) = target(&self.address, self.port) {
+            f.fact(at);
+        }
         f.fact(format!("{version} {}", hs.suite));
         self.old_versions(cx, &mut f);
         self.weak_suites(cx, &mut f);

@@ -10,6 +10,7 @@ use rustls::crypto::{verify_tls12_signature, verify_tls13_signature, CryptoProvi
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{ClientConfig, ClientConnection, DigitallySignedStruct, SignatureScheme};
 use std::io::{Read, Write};
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 /// How TLS starts on a port.
@@ -20,6 +21,25 @@ pub enum Starttls {
     None,
     /// SMTP: banner, EHLO, STARTTLS, then the handshake (25, 587).
     Smtp,
+}
+
+/// Where a check that speaks TLS connects: the host's public address as the manifest
+/// gives it (IPv4 or IPv6), as a client on the internet would; when none is set,
+/// 127.0.0.1, and the note says so. The note reads `at ADDR:PORT`.
+pub fn target(given: &str, port: u16) -> Result<(SocketAddr, String), String> {
+    match given.trim() {
+        "" => {
+            let a = SocketAddr::from(([127, 0, 0, 1], port));
+            Ok((a, format!("at {a} (no public address set)")))
+        }
+        s => {
+            let ip: IpAddr = s
+                .parse()
+                .map_err(|_| format!("address {s:?} is not an IP address"))?;
+            let a = SocketAddr::new(ip, port);
+            Ok((a, format!("at {a}")))
+        }
+    }
 }
 
 /// One SMTP reply (all its lines), or why there is none.

@@ -157,16 +157,39 @@ pub fn evaluate(
     helo: &str,
     addresses: &[IpAddr],
 ) -> Result<Vec<(IpAddr, SpfResult)>, String> {
+    let sender = format!("postmaster@{domain}");
+    each(look, addresses, |ip| {
+        SpfParameters::new(ip, domain, helo, helo, &sender)
+    })
+}
+
+/// The SPF result of the HELO identity (RFC 7208 section 2.3: the record at the HELO
+/// name itself) for each of `addresses`, as a receiver checking HELO gets it.
+pub fn evaluate_helo(
+    look: &Lookup,
+    helo: &str,
+    addresses: &[IpAddr],
+) -> Result<Vec<(IpAddr, SpfResult)>, String> {
+    each(look, addresses, |ip| {
+        SpfParameters::verify_ehlo(ip, helo, helo)
+    })
+}
+
+/// `check_host` for each address with the parameters `params` gives, at once.
+fn each<'x>(
+    look: &Lookup,
+    addresses: &[IpAddr],
+    params: impl Fn(IpAddr) -> SpfParameters<'x> + Sync,
+) -> Result<Vec<(IpAddr, SpfResult)>, String> {
     let auth = authenticator()?;
     let cache = SeamCache::new(look, addresses.to_vec());
-    let sender = format!("postmaster@{domain}");
     let results: Vec<(IpAddr, SpfResult)> = std::thread::scope(|s| {
         let running: Vec<_> = addresses
             .iter()
             .map(|ip| {
-                let (auth, cache, sender) = (&auth, &cache, &sender);
+                let (auth, cache, params) = (&auth, &cache, &params);
                 s.spawn(move || {
-                    let p = Parameters::new(SpfParameters::new(*ip, domain, helo, helo, sender))
+                    let p = Parameters::new(params(*ip))
                         .with_txt_cache(cache)
                         .with_mx_cache(cache)
                         .with_ptr_cache(cache)

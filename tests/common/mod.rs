@@ -4,6 +4,7 @@
 
 pub mod dns_zone;
 pub mod rig;
+pub mod tls_server;
 
 use std::collections::BTreeMap;
 use std::os::unix::fs::MetadataExt;

@@ -6,7 +6,9 @@
 # the DKIM record replaced by another key, SPF without the host's address, the PTR of
 # mail's address pointing elsewhere (set in Knot with knotc, put back by the trap).
 # mail.loopback (a message to admin's mailbox judged by mail-auth) passes, then fails
-# with the other DKIM key, leaving neither the message nor a queue entry.
+# with the other DKIM key, leaving neither the message nor a queue entry. dns.dane is
+# compared with the certificate served on 25: a new key pair on disk not loaded by
+# Postfix warns, loaded it fails.
 # Uses 72-mail-full.sh's setup and 30-dns.sh's save/restore.
 
 _VDNS_REV4=10.2.0.192.in-addr.arpa.
@@ -36,12 +38,17 @@ _vdns_validate() {
   out=$(e2e_exec mail -- firstboot validate 9-mail_config 2>&1) || rc=$?
 }
 
+# _vdns_json ID: "status detail" of check ID in validate --json.
+_vdns_json() {
+  { e2e_exec mail -- firstboot validate --json 9-mail_config 2>/dev/null || true; } |
+    jq -r --arg id "$1" '.modules[].checks[] | select(.id == $id) | "\(.status) \(.detail)"'
+}
+
 # _vdns_loopback STATUS DETAIL WHAT: validate --json gives mail.loopback STATUS with a
 # detail starting with DETAIL; admin's Maildir holds no probe and the queue is empty.
 _vdns_loopback() {
-  local json got left
-  json=$(e2e_exec mail -- firstboot validate --json 9-mail_config 2>/dev/null) || true
-  got=$(jq -r '.modules[].checks[] | select(.id == "mail.loopback") | "\(.status) \(.detail)"' <<<"$json")
+  local got left
+  got=$(_vdns_json mail.loopback)
   [[ "$got" == "$1 $2"* ]] ||
     e2e_fail "mail.loopback $3: want $1 '$2', got '$got'"
   left=$(e2e_exec mail -- sh -c 'grep -rls "firstboot loopback" /var/vmail/example.test/admin/Maildir/new /var/vmail/example.test/admin/Maildir/cur; postqueue -j')
@@ -85,4 +92,24 @@ scenario_validate_dns_checks_pass_then_fail_by_id() {
   _vdns_validate
   e2e_assert_check "$out" FAIL dns.ptr "" "validate with the PTR pointing elsewhere"
   e2e_assert_check "$out" FAIL dns.helo "" "validate with the PTR pointing elsewhere"
+
+  # DANE against the certificate Postfix serves: a new key pair on disk that Postfix has
+  # not loaded warns (its idle smtpd still serves the old one: the next reload breaks
+  # DANE); reloaded, the TLSA matches nothing served and fails; the old pair goes back.
+  local fqdn=${E2E_HOST_FQDN[mail]}
+  local cert=/etc/firstboot/ssl/$fqdn.crt key=/etc/firstboot/ssl/$fqdn.key
+  e2e_exec mail -- sh -c 'cp -p "$1" /root/e2e-dane.crt && cp -p "$2" /root/e2e-dane.key &&
+    openssl req -new -x509 -newkey rsa:2048 -nodes -keyout /root/e2e-dane-new.key \
+      -subj "/CN=$3" -addext "subjectAltName=DNS:$3" -days 30 -out /root/e2e-dane-new.crt 2>/dev/null &&
+    cat /root/e2e-dane-new.key >"$2" && cat /root/e2e-dane-new.crt >"$1"' sh "$cert" "$key" "$fqdn" ||
+    e2e_fail "could not make a new key pair"
+  out=$(_vdns_json dns.dane)
+  [[ "$out" == "warn "*"the next reload breaks DANE"* ]] ||
+    e2e_fail "dns.dane with a new key on disk, Postfix not reloaded: $out"
+  e2e_exec mail -- postfix reload >/dev/null 2>&1
+  out=$(_vdns_json dns.dane)
+  [[ "$out" == "fail none of 1 matches the certificate served at 192.0.2.10:25 nor $cert"* ]] ||
+    e2e_fail "dns.dane with a new key served: $out"
+  e2e_exec mail -- sh -c 'cat /root/e2e-dane.key >"$2" && cat /root/e2e-dane.crt >"$1" && postfix reload' \
+    sh "$cert" "$key" >/dev/null 2>&1 || e2e_fail "could not put the key pair back"
 }
