@@ -14,6 +14,7 @@ _MAIL_FULL_BOX=/var/vmail/example.test/alice/Maildir
 # EXIT trap: Dovecot stopped and the mailboxes gone, then the rest as 30-dns.sh puts it back.
 _mail_full_end() {
   local rc=$?
+  set +e # errexit in a trap would stop it at (exit "$rc") before the rest of the cleanup
   e2e_exec mail -- sh -c '
     service dovecot stop || pkill -x dovecot
     for _ in $(seq 50); do pgrep -x dovecot >/dev/null || break; sleep 0.1; done

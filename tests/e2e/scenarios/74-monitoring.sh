@@ -8,6 +8,7 @@
 # EXIT trap: fail2ban stopped and its nftables table gone, then as 72-mail-full.sh.
 _monitoring_end() {
   local rc=$?
+  set +e # errexit in a trap would stop it at (exit "$rc") before the rest of the cleanup
   e2e_exec mail -- sh -c '
     [ -e /var/lib/firstboot/state.json ] && firstboot rollback monitoring --force
     fail2ban-client stop || pkill -x fail2ban-server

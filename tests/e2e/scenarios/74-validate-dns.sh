@@ -25,9 +25,20 @@ _vdns_ptr() {
   ' sh "$_VDNS_ZONE4" "$_VDNS_REV4" "$1"
 }
 
+# _vdns_dane_back: the key pair the DANE step saved put back, Postfix reloaded.
+_vdns_dane_back() {
+  local fqdn=${E2E_HOST_FQDN[mail]}
+  e2e_exec mail -- sh -c '[ -e /root/e2e-dane.crt ] || exit 0
+    cat /root/e2e-dane.key >"$2" && cat /root/e2e-dane.crt >"$1" &&
+    rm -f /root/e2e-dane.crt /root/e2e-dane.key /root/e2e-dane-new.crt /root/e2e-dane-new.key &&
+    postfix reload >/dev/null 2>&1' sh "/etc/firstboot/ssl/$fqdn.crt" "/etc/firstboot/ssl/$fqdn.key"
+}
+
 _vdns_end() {
   local rc=$?
+  set +e # errexit in a trap would stop it at (exit "$rc") before the rest of the cleanup
   _vdns_ptr mail.example.test. || echo "warning: could not restore the PTR of mail" >&2
+  _vdns_dane_back || echo "warning: could not put mail's key pair back" >&2
   (exit "$rc")
   _mail_full_end
 }
@@ -110,6 +121,5 @@ scenario_validate_dns_checks_pass_then_fail_by_id() {
   out=$(_vdns_json dns.dane)
   [[ "$out" == "fail none of 1 matches the certificate served at 192.0.2.10:25 nor $cert"* ]] ||
     e2e_fail "dns.dane with a new key served: $out"
-  e2e_exec mail -- sh -c 'cat /root/e2e-dane.key >"$2" && cat /root/e2e-dane.crt >"$1" && postfix reload' \
-    sh "$cert" "$key" >/dev/null 2>&1 || e2e_fail "could not put the key pair back"
+  _vdns_dane_back || e2e_fail "could not put the key pair back"
 }

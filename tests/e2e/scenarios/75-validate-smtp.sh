@@ -64,6 +64,7 @@ scenario_preflight_outbound_25_dropped() {
   # shellcheck disable=SC2317 # the EXIT trap
   _preflight_end() {
     local rc=$?
+    set +e # errexit in a trap would stop it at (exit "$rc") before the rest of the cleanup
     e2e_exec mail -- nft delete table inet fb_e2e_preflight >/dev/null 2>&1
     (exit "$rc")
     _engine_end
