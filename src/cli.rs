@@ -258,6 +258,28 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// The ACME certificate of provider acme: issue it once the CA can reach this host,
+    /// renew it before it runs out, and say where it stands.
+    ///
+    /// On a first boot the host name often does not resolve to the host yet (8-dns_config
+    /// publishes it later in the same run), so 7-ssl_config serves a self-signed stand-in
+    /// made with the key firstboot keeps, and cron runs `firstboot acme renew` every 5
+    /// minutes (/etc/cron.d/firstboot-acme). It asks the CA only when something is due: no
+    /// certificate from the CA yet, or fewer than 30 days left. After a failure it waits 5
+    /// minutes, doubling up to 6 hours (kept in /var/lib/firstboot/acme.json), so a CA is
+    /// never hammered. The key never changes, so a TLSA `3 1 1` record stays valid.
+    #[command(after_help = "Examples:\n  \
+    firstboot acme status              certificate, failures, last error, next try\n  \
+    firstboot acme renew               what cron runs: ask the CA only when due\n  \
+    firstboot acme renew --now         ask now, ignoring the backoff (after fixing DNS)\n  \
+    firstboot acme renew --force       a new certificate even if the current one is good\n\n\
+    Exit status: 0 installed, not due or waiting; 1 the CA was asked and did not issue;\n\
+    2 provider is not acme, or no key yet; 3 another firstboot is running.")]
+    Acme {
+        /// What to do.
+        #[command(subcommand)]
+        action: AcmeAction,
+    },
     /// Print shell completions for SHELL on stdout (packages install them).
     ///
     /// Example: firstboot completions bash > /usr/share/bash-completion/completions/firstboot
@@ -311,6 +333,28 @@ pub enum DkimAction {
         sel: Selection,
     },
     /// The signing selector and where a rotation stands.
+    Status {
+        #[command(flatten)]
+        sel: Selection,
+    },
+}
+
+/// `firstboot acme` actions.
+#[derive(Debug, Subcommand)]
+pub enum AcmeAction {
+    /// Ask the CA when due (no CA certificate yet, or fewer than 30 days left) and the
+    /// backoff allows; install what it issues and reload postfix and dovecot.
+    Renew {
+        #[command(flatten)]
+        sel: Selection,
+        /// Ask now even if the backoff says later.
+        #[arg(long)]
+        now: bool,
+        /// Ask for a new certificate even if the current one is good (implies --now).
+        #[arg(long)]
+        force: bool,
+    },
+    /// The certificate served, the failures so far, the last error and the next try.
     Status {
         #[command(flatten)]
         sel: Selection,

@@ -5,6 +5,7 @@
 //! module declares (each with plan and apply), the [`host`] boundary every change goes
 //! through, and the [`engine`] that orders modules, backs up, checks and rolls back.
 
+pub mod acme;
 pub mod backup;
 pub mod catalog;
 pub mod checks;

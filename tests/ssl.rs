@@ -1,7 +1,7 @@
 //! 7-ssl_config: the self-signed certificate is made on the first boot of each instance,
 //! never into an image (an offline root); on a live host (fakes) it is made once and
-//! then left alone and reissued with the key kept for a new name; acme is planned (not
-//! run) offline, the shipped DH group is RFC 7919's,
+//! then left alone and reissued with the key kept for a new name; acme (key, request,
+//! retry cron file) is planned, not run, offline (on fakes: `acme_fake.rs`), the shipped DH group is RFC 7919's,
 //! and bad ssl inputs are refused naming the key. The certificate check's failures are in
 //! `ssl_check.rs`.
 
@@ -178,7 +178,7 @@ fn bad_ssl_inputs_are_refused_naming_the_key() {
 }
 
 #[test]
-fn acme_under_an_offline_root_plans_certbot_and_skips_it() {
+fn acme_under_an_offline_root_plans_the_request_and_skips_it() {
     let t = Tree::new(&format!(
         "{CONFIG}ssl:\n  provider: acme\n  extra_names: [smtp.example.test]\n  acme: {{directory: \"https://acme.example.test:14000/dir\", agree_tos: true, ca_bundle: /etc/ca.pem}}\n"
     ));
@@ -186,18 +186,16 @@ fn acme_under_an_offline_root_plans_certbot_and_skips_it() {
     ok(&o);
     let out = stdout(&o);
     for part in [
-        "command certbot certonly --non-interactive --standalone",
-        "--server https://acme.example.test:14000/dir",
-        "--agree-tos",
-        "--cert-name mail.example.test",
-        "--domains mail.example.test,smtp.example.test",
-        "--reuse-key",
+        "action acme_cert /etc/firstboot/ssl/mail.example.test.crt: make a key and ask https://acme.example.test:14000/dir for a certificate for mail.example.test, smtp.example.test on the first boot of each instance",
         "offline root: recorded, not run",
-        "skipped",
+        "file /etc/cron.d/firstboot-acme: create",
     ] {
         assert!(out.contains(part), "{part:?} not in:\n{out}");
     }
-    assert!(t.exists("/etc/letsencrypt/renewal-hooks/deploy/50-firstboot-reload"));
+    assert!(!t.exists(KEY), "a key was made into an image");
+    assert!(t
+        .read("/etc/cron.d/firstboot-acme")
+        .contains("root firstboot acme renew"));
 }
 
 #[test]

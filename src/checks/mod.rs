@@ -3,6 +3,7 @@
 //! of check kind names. [`run_checks`] runs a module's checks for both `run` (a failure
 //! rolls the module back) and `validate`, with the same masking, log lines and retry.
 
+pub mod acme;
 pub mod address;
 pub mod certificate;
 pub mod command;
@@ -107,6 +108,8 @@ pub enum CheckKind {
     Records(records::RecordsCheck),
     /// A certificate and its key: match, names, expiry, chain.
     Certificate(certificate::CertificateCheck),
+    /// Provider acme: warns while a self-signed stand-in waits for the CA.
+    AcmeCertificate(acme::AcmeCheck),
     /// A DKIM signing key matches its published record.
     Dkim(dkim::DkimCheck),
     /// A TCP address or Unix socket accepts connections.
@@ -147,6 +150,7 @@ impl CheckKind {
             CheckKind::Command(c) => c,
             CheckKind::Records(c) => c,
             CheckKind::Certificate(c) => c,
+            CheckKind::AcmeCertificate(c) => c,
             CheckKind::Dkim(c) => c,
             CheckKind::Listen(c) => c,
             CheckKind::Mx(c) => c,

@@ -125,10 +125,16 @@ impl TlsCheck {
         self.old_versions(cx, &mut f);
         self.weak_suites(cx, &mut f);
         let disk = cx.host.root.read(&self.cert);
+        // Provider acme's stand-in while the CA has not issued: self-signed, a warning
+        // like any self-signed certificate, not a chain failure that rolls mail back.
+        let stand_in = hs
+            .chain
+            .first()
+            .is_some_and(|c| crate::acme::stand_in_served(&cx.host.root, c.as_ref()));
         let ca = self
             .ca_file
             .as_deref()
-            .filter(|p| !p.is_empty())
+            .filter(|p| !p.is_empty() && !stand_in)
             .map(|p| (p, cx.host.root.read(p)));
         let system = match ca {
             Some(_) => None,

@@ -1,5 +1,6 @@
 //! One file per subcommand: each turns parsed arguments into engine calls and output.
 
+pub mod acme;
 pub mod dkim;
 pub mod dns_summary;
 pub mod docs;
@@ -97,6 +98,7 @@ pub fn dispatch(cli: Cli, logs: &Logs) -> Result<()> {
         Command::List { json } => list::list(&cli, *json),
         Command::Status { json } => status::status(&cli, *json),
         Command::Mailbox { action } => mailbox::mailbox(&cli, action, logs),
+        Command::Acme { action } => acme::acme(&cli, action, logs),
         Command::Completions { shell } => docs::completions(*shell),
         Command::Man => docs::man(),
         Command::Preflight {

@@ -20,6 +20,8 @@ pub enum ActionStep {
     WriteRecords(actions::write_records::WriteRecords),
     /// A private key and a self-signed certificate, made in-process.
     SelfSignedCert(actions::self_signed_cert::SelfSignedCert),
+    /// A certificate from an ACME CA for a kept key; a self-signed stand-in until then.
+    AcmeCert(actions::acme_cert::AcmeCert),
     /// Postfix's SASL client credentials for a smarthost, from a password file.
     SaslPasswd(actions::sasl_passwd::SaslPasswd),
 }
@@ -50,6 +52,7 @@ impl ActionStep {
             ActionStep::PublishRecords(a) => a,
             ActionStep::WriteRecords(a) => a,
             ActionStep::SelfSignedCert(a) => a,
+            ActionStep::AcmeCert(a) => a,
             ActionStep::SaslPasswd(a) => a,
         }
     }

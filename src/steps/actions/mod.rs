@@ -1,5 +1,6 @@
 //! Built-in actions: operations a template cannot express. One file each.
 
+pub mod acme_cert;
 pub mod dkim_key;
 pub mod publish_records;
 pub mod sasl_passwd;

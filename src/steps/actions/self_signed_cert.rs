@@ -246,7 +246,12 @@ impl SelfSignedCert {
 
 /// A self-signed TLS server certificate for `names` (the first is the CN), valid from
 /// an hour ago for `days` days, with a random serial number.
-fn issue(kp: &KeyPair, names: &[String], now: i64, days: u32) -> Result<String, StepError> {
+pub(crate) fn issue(
+    kp: &KeyPair,
+    names: &[String],
+    now: i64,
+    days: u32,
+) -> Result<String, StepError> {
     let bad = |e: rcgen::Error| invalid(format!("cannot make the certificate: {e}"));
     let mut params = CertificateParams::new(names.to_vec()).map_err(bad)?;
     let mut dn = DistinguishedName::new();

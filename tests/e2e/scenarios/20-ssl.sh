@@ -1,6 +1,7 @@
 # shellcheck shell=bash
 # 7-ssl_config on a live root inside host mail: a certificate from Pebble by
-# ACME (certbot, standalone http-01), and a self-signed one made in-process.
+# ACME (certbot given a CSR from the key firstboot keeps, standalone http-01),
+# and a self-signed one made in-process.
 # Each scenario puts mail back as it found it (see _ssl_begin).
 
 # What these scenarios (or firstboot under them) create in mail. The certbot
@@ -8,9 +9,12 @@
 _SSL_JUNK=(/etc/firstboot /var/lib/firstboot /var/log/firstboot
   /etc/letsencrypt/accounts /etc/letsencrypt/archive /etc/letsencrypt/live
   /etc/letsencrypt/renewal /etc/letsencrypt/renewal-hooks /etc/letsencrypt/keys
-  /etc/letsencrypt/csr /var/lib/letsencrypt /var/log/letsencrypt)
+  /etc/letsencrypt/csr /var/lib/letsencrypt /var/log/letsencrypt /etc/cron.d/firstboot-acme)
 _SSL_SAVED=/run/fb-e2e-ssl # inside mail: copies of the account files
-_SSL_LIVE=/etc/letsencrypt/live/mail.example.test
+# Provider acme's files: the full chain served, the kept key, the intermediates.
+_SSL_CRT=/etc/firstboot/ssl/mail.example.test.crt
+_SSL_KEY=/etc/firstboot/ssl/mail.example.test.key
+_SSL_CHAIN=/etc/firstboot/ssl/mail.example.test.chain.pem
 
 # Inside mail: remove what a scenario left, put /etc/group and /etc/gshadow
 # back (the self-signed provider may add a group), stop a cron firstboot
@@ -57,9 +61,10 @@ _ssl_fingerprint() {
   e2e_exec mail -- sha256sum "$@"
 }
 
-# ACME against Pebble: certbot gets a certificate that openssl verifies up to
-# Pebble's root; a re-run does not re-issue; `firstboot validate ssl` passes;
-# a forced renewal keeps the key (so a DANE 3 1 1 record stays valid).
+# ACME against Pebble: certbot, given a CSR from firstboot's key, gets a
+# certificate that openssl verifies up to Pebble's root; a re-run does not
+# re-issue; `firstboot validate ssl` passes; a forced renewal (`firstboot acme
+# renew --force`) keeps the key (so a DANE 3 1 1 record stays valid).
 scenario_ssl_acme_pebble() {
   e2e_require_firstboot
   _ssl_begin
@@ -67,48 +72,50 @@ scenario_ssl_acme_pebble() {
     "  acme: {directory: \"$E2E_ACME_DIR_URL\", agree_tos: true, ca_bundle: /run/e2e/acme-tls-ca.pem}"
   local out before after
   out=$(_ssl_firstboot run --profile standard --only ssl)
-  e2e_assert_contains "$out" "check certificate $_SSL_LIVE/fullchain.pem: pass" "firstboot run"
+  e2e_assert_contains "$out" "certificate issued by $E2E_ACME_DIR_URL for mail.example.test (new ECDSA P-256 key)" "firstboot run"
+  e2e_assert_contains "$out" "check certificate $_SSL_CRT: pass" "firstboot run"
   e2e_assert_contains "$out" "chain verifies to Pebble Root CA" "firstboot run"
 
   out=$(e2e_exec mail -- openssl verify -CAfile /run/e2e/pebble-root.pem \
-    -untrusted "$_SSL_LIVE/chain.pem" "$_SSL_LIVE/cert.pem" 2>&1) ||
+    -untrusted "$_SSL_CHAIN" "$_SSL_CRT" 2>&1) ||
     e2e_fail "openssl verify refused the certificate: $out"
-  e2e_assert_eq "$_SSL_LIVE/cert.pem: OK" "$out" "openssl verify"
-  e2e_assert_contains "$(e2e_exec mail -- openssl x509 -noout -ext subjectAltName -in "$_SSL_LIVE/cert.pem")" \
+  e2e_assert_eq "$_SSL_CRT: OK" "$out" "openssl verify"
+  e2e_assert_contains "$(e2e_exec mail -- openssl x509 -noout -ext subjectAltName -in "$_SSL_CRT")" \
     "DNS:mail.example.test" "subjectAltName of the issued certificate"
+  e2e_assert_eq "640 root:ssl-cert" "$(e2e_exec mail -- stat -c '%a %U:%G' "$_SSL_KEY")" "key mode and owner"
 
-  before=$(_ssl_fingerprint "$_SSL_LIVE/fullchain.pem" "$_SSL_LIVE/privkey.pem")
+  before=$(_ssl_fingerprint "$_SSL_CRT" "$_SSL_KEY")
   out=$(_ssl_firstboot run --profile standard --only ssl --force)
-  after=$(_ssl_fingerprint "$_SSL_LIVE/fullchain.pem" "$_SSL_LIVE/privkey.pem")
+  after=$(_ssl_fingerprint "$_SSL_CRT" "$_SSL_KEY")
   e2e_assert_eq "$before" "$after" "certificate and key after a re-run"
-  if e2e_exec mail -- test -e /etc/letsencrypt/archive/mail.example.test/cert2.pem; then
-    e2e_fail "a re-run issued a second certificate"
-  fi
 
   out=$(_ssl_firstboot validate ssl)
-  e2e_assert_check "$out" PASS ssl.certificate "certificate $_SSL_LIVE/fullchain.pem" "firstboot validate ssl"
-  e2e_assert_check "$out" PASS ssl.acme_reuse_key "certbot keeps the key on renewal" "firstboot validate ssl"
-  e2e_assert_check "$out" PASS ssl.acme_renewal "certbot renewal is scheduled" "firstboot validate ssl"
+  e2e_assert_check "$out" PASS ssl.certificate "certificate $_SSL_CRT" "firstboot validate ssl"
+  e2e_assert_check "$out" PASS ssl.acme_renewal "ACME retries and renewals are scheduled" "firstboot validate ssl"
+  e2e_exec mail -- grep -q '^\*/5 \* \* \* \* root firstboot acme renew' /etc/cron.d/firstboot-acme ||
+    e2e_fail "no firstboot acme renew in /etc/cron.d/firstboot-acme"
 
-  # A renewal, as the cron entry runs it (without its random pause), gets a new
-  # certificate for the same key.
+  # The cron job has nothing to do while the certificate is good.
+  out=$(_ssl_firstboot acme renew)
+  e2e_assert_contains "$out" "not due before" "firstboot acme renew"
+  # A forced renewal gets a new certificate for the same key.
   spki() {
     e2e_exec mail -- sh -c 'openssl x509 -in "$1" -noout -pubkey | openssl pkey -pubin -outform DER | sha256sum' \
-      sh "$_SSL_LIVE/cert.pem"
+      sh "$_SSL_CRT"
   }
   before=$(spki)
-  out=$(e2e_exec mail -- env REQUESTS_CA_BUNDLE=/run/e2e/acme-tls-ca.pem \
-    certbot renew --force-renewal --cert-name mail.example.test --non-interactive \
-    --no-random-sleep-on-renew 2>&1) ||
-    e2e_fail "certbot renew failed: $(tail -n 3 <<<"$out" | paste -sd ' ')"
-  e2e_exec mail -- test -e /etc/letsencrypt/archive/mail.example.test/cert2.pem ||
-    e2e_fail "certbot renew --force-renewal issued no new certificate"
-  e2e_assert_eq "$before" "$(spki)" "public key after a renewal (reuse_key)"
+  local cert_before
+  cert_before=$(e2e_exec mail -- sha256sum "$_SSL_CRT")
+  out=$(_ssl_firstboot acme renew --force)
+  e2e_assert_contains "$out" "acme: installed a certificate from $E2E_ACME_DIR_URL" "firstboot acme renew --force"
+  [[ "$(e2e_exec mail -- sha256sum "$_SSL_CRT")" != "$cert_before" ]] ||
+    e2e_fail "acme renew --force installed no new certificate"
+  e2e_assert_eq "$before" "$(spki)" "public key after a renewal"
   out=$(_ssl_firstboot validate ssl)
-  e2e_assert_check "$out" PASS ssl.certificate "certificate $_SSL_LIVE/fullchain.pem" "validate after the renewal"
+  e2e_assert_check "$out" PASS ssl.certificate "certificate $_SSL_CRT" "validate after the renewal"
 
-  # A name added to ssl.extra_names (published in DNS for http-01): certbot runs
-  # again and the certificate covers it, still with the same key.
+  # A name added to ssl.extra_names (published in DNS for http-01): the CA is
+  # asked again and the certificate covers it, still with the same key.
   local extra=ssl-e2e.example.test
   _ssl_dns "add $extra. 300 A ${E2E_HOST_V4[mail]}"
   # shellcheck disable=SC2064 # the name is expanded now, while it is in scope
@@ -116,9 +123,8 @@ scenario_ssl_acme_pebble() {
   _ssl_config 'ssl:' '  provider: acme' '  ca_file: /run/e2e/pebble-root.pem' "  extra_names: [$extra]" \
     "  acme: {directory: \"$E2E_ACME_DIR_URL\", agree_tos: true, ca_bundle: /run/e2e/acme-tls-ca.pem}"
   out=$(_ssl_firstboot run --profile standard --only ssl --force)
-  e2e_assert_contains "$out" "run (/etc/firstboot/ssl/acme-domains changed)" "firstboot run with a new name"
-  e2e_assert_contains "$out" "covers mail.example.test, $extra" "firstboot run with a new name"
-  e2e_assert_contains "$(e2e_exec mail -- openssl x509 -noout -ext subjectAltName -in "$_SSL_LIVE/cert.pem")" \
+  e2e_assert_contains "$out" "certificate issued by $E2E_ACME_DIR_URL for mail.example.test, $extra (key kept)" "firstboot run with a new name"
+  e2e_assert_contains "$(e2e_exec mail -- openssl x509 -noout -ext subjectAltName -in "$_SSL_CRT")" \
     "DNS:$extra" "subjectAltName after adding a name"
   e2e_assert_eq "$before" "$(spki)" "public key after adding a name"
 }

@@ -1,0 +1,149 @@
+//! `firstboot acme renew` and `firstboot acme status`: the ACME certificate between runs.
+//! Both read the config as `run` would and find 7-ssl_config's `acme_cert` step, so the
+//! paths, names and CA are exactly the run's; `renew` holds the firstboot lock while it
+//! works.
+
+use crate::acme::{Standing, State, CRON_FILE};
+use crate::cli::{AcmeAction, Cli, Selection};
+use crate::engine::{prepare, Prepared};
+use crate::error::{Error, Result};
+use crate::logging::Logs;
+use crate::steps::action::ActionStep;
+use crate::steps::actions::acme_cert::{AcmeCert, Renewal};
+use crate::steps::StepKind;
+use crate::tls::fmt_time;
+
+/// Run an `acme` action.
+pub fn acme(cli: &Cli, action: &AcmeAction, logs: &Logs) -> Result<()> {
+    match action {
+        AcmeAction::Renew { sel, now, force } => renew(cli, sel, (*now, *force), logs),
+        AcmeAction::Status { sel } => status(cli, sel),
+    }
+}
+
+/// The config as `run` reads it, 7-ssl_config alone.
+fn prepared(cli: &Cli, sel: &Selection) -> Result<Prepared> {
+    let last = super::last_profile(cli)?;
+    let mut sel = sel.clone();
+    sel.only = vec!["ssl".into()];
+    prepare(&super::options(cli, Some(&sel)), last.as_deref())
+}
+
+/// The `acme_cert` step of the prepared modules.
+fn step(p: &Prepared) -> Result<&AcmeCert> {
+    p.built
+        .iter()
+        .flat_map(|b| b.built.steps.iter())
+        .find_map(|s| match s {
+            StepKind::Action(ActionStep::AcmeCert(a)) => Some(a),
+            _ => None,
+        })
+        .ok_or_else(|| {
+            Error::Usage(
+                "ssl.provider is not acme in this config: there is no ACME certificate to renew"
+                    .into(),
+            )
+        })
+}
+
+/// A result line: on stdout (unless --quiet) and in the log files.
+fn say(cli: &Cli, msg: &str) {
+    tracing::info!(target: "progress", "{msg}");
+    if !cli.quiet {
+        println!("{msg}");
+    }
+}
+
+fn renew(cli: &Cli, sel: &Selection, (now, force): (bool, bool), logs: &Logs) -> Result<()> {
+    let p = prepared(cli, sel)?;
+    let a = step(&p)?;
+    let _lock = crate::lock::acquire(&p.host.root)?;
+    let id = "7-ssl_config";
+    if let Err(e) = logs.open(&p.host.root, p.redactor.clone(), &[id]) {
+        tracing::warn!("{e}; logging to stderr only");
+    }
+    let span = tracing::info_span!("module", id = %id);
+    let _g = span.enter();
+    let progress = |m: &str| say(cli, m);
+    let failed = |e: crate::steps::StepError| Error::Module {
+        module: "7-ssl_config".into(),
+        reason: format!("acme renew: {e}"),
+    };
+    match a.renew(&p.host, force, now).map_err(failed)? {
+        Renewal::NotDue { not_after, due } => progress(&format!(
+            "acme: the CA's certificate is valid until {}; not due before {}",
+            fmt_time(not_after),
+            fmt_time(due)
+        )),
+        Renewal::Waiting {
+            next_try,
+            last_error,
+        } => progress(&format!(
+            "acme: next try from {} (backoff; --now asks at once); last error: {}",
+            fmt_time(next_try),
+            last_error.as_deref().unwrap_or("none")
+        )),
+        Renewal::Installed {
+            not_after,
+            reloaded,
+        } => progress(&format!(
+            "acme: installed a certificate from {} valid until {} at {}; reloaded: {}",
+            a.directory,
+            fmt_time(not_after),
+            a.cert,
+            match reloaded.is_empty() {
+                true => "nothing running".to_string(),
+                false => reloaded.join(", "),
+            }
+        )),
+        Renewal::Failed { why, next_try } => {
+            let reason = format!(
+                "acme renew: the CA issued no certificate: {why}; next try from {}",
+                fmt_time(next_try)
+            );
+            tracing::info!("{reason}");
+            return Err(Error::Module {
+                module: id.into(),
+                reason,
+            });
+        }
+    }
+    Ok(())
+}
+
+fn status(cli: &Cli, sel: &Selection) -> Result<()> {
+    let p = prepared(cli, sel)?;
+    let a = step(&p)?;
+    let root = &p.host.root;
+    let key = root.read(&a.key)?;
+    let cert = match key.as_deref() {
+        None => format!("no key yet at {} (run `firstboot run --only ssl`)", a.key),
+        Some(k) => match a.standing(&p.host, k) {
+            Ok(Standing::Issued { days, not_after }) => format!(
+                "from the CA, valid until {} ({days} days)",
+                fmt_time(not_after)
+            ),
+            Ok(Standing::StandIn { days }) => {
+                format!("self-signed stand-in ({days} days left): ACME has not succeeded yet")
+            }
+            Ok(Standing::Unusable(why)) => format!("unusable: {why}"),
+            Err(e) => e.to_string(),
+        },
+    };
+    let s = State::load(root);
+    let t = |v: Option<i64>| v.map_or("-".to_string(), fmt_time);
+    println!("certificate: {} ({})", a.cert, cert);
+    println!("key:         {} (kept)", a.key);
+    println!("CA:          {}", a.directory);
+    println!("failures:    {}", s.failures);
+    println!("last try:    {}", t(s.last_try));
+    println!("last error:  {}", s.last_error.as_deref().unwrap_or("-"));
+    println!("next try:    {}", t(s.next_try));
+    println!("issued:      {}", t(s.issued));
+    let cron = match root.read(CRON_FILE)? {
+        Some(_) => "installed",
+        None => "missing (run `firstboot run --only ssl`)",
+    };
+    println!("cron:        {CRON_FILE} {cron}");
+    Ok(())
+}
