@@ -345,7 +345,17 @@ fn mta_sts_is_skipped_unless_enabled_and_dnssec_of_an_unsigned_zone_warns() {
         r.detail
     );
     assert!(asked.is_empty());
-    assert_eq!(run(good(), p("true")).0.status, CheckStatus::Pass);
+    let (r, _) = run(good(), p("true"));
+    assert_eq!(r.status, CheckStatus::Pass, "{}", r.detail);
+    assert_eq!(r.hint, None, "a passing check needs no hint");
+    let mut z = without(good(), "_mta-sts.example.test", RType::Txt);
+    z.push(("_mta-sts.example.test", RType::Txt, "v=STSv1"));
+    let (r, _) = run(z, p("true"));
+    assert_ne!(r.status, CheckStatus::Pass, "{}", r.detail);
+    assert_eq!(
+        r.hint.as_deref(),
+        Some("publish the record `firstboot records` shows")
+    );
 
     let s =
         |dane: &str| json!({"dnssec": {"zone": "example.test", "dane": dane, "server": SERVER}});
