@@ -232,8 +232,10 @@ fn ptr(helo: bool) -> Value {
 fn forward_confirmed_ptr_passes_a_ptr_elsewhere_fails_none_is_pending() {
     let (r, _) = run(good(), ptr(false));
     assert_eq!(r.status, CheckStatus::Pass, "{}", r.detail);
+    assert_eq!(r.hint, None, "a passing check needs no hint");
     let (r, _) = run(good(), ptr(true));
     assert_eq!(r.status, CheckStatus::Pass, "{}", r.detail);
+    assert_eq!(r.hint, None, "a passing check needs no hint");
 
     let mut z = without(good(), "10.2.0.192.in-addr.arpa", RType::Ptr);
     z.push(("10.2.0.192.in-addr.arpa", RType::Ptr, "vm-1.provider.test"));
@@ -254,6 +256,15 @@ fn forward_confirmed_ptr_passes_a_ptr_elsewhere_fails_none_is_pending() {
         r.detail.contains("HELO name mail.example.test. is not"),
         "{}",
         r.detail
+    );
+    // The HELO check's hint offers smtp_helo_name first.
+    assert!(
+        r.hint
+            .as_deref()
+            .unwrap_or_default()
+            .starts_with("make smtp_helo_name the PTR name"),
+        "{:?}",
+        r.hint
     );
 
     // The PTR is right but the name does not resolve back: not forward-confirmed.

@@ -31,6 +31,25 @@ fn line(queue: &str, id: &str, arrival: i64, reason: &str) -> String {
     )
 }
 
+#[test]
+fn limits_default_to_100_messages_and_an_hour() {
+    let c: QueueCheck = serde_json::from_value(serde_json::json!({})).unwrap();
+    assert_eq!((c.max_messages, c.max_age_minutes), (100, 60));
+}
+
+#[test]
+fn either_sign_of_a_refused_auth_is_one() {
+    assert!(is_auth_failure(
+        "SASL authentication failed; server x said: 454"
+    ));
+    assert!(is_auth_failure(
+        "host mx.example.net[192.0.2.20] said: 535 5.7.8 Error"
+    ));
+    assert!(!is_auth_failure(
+        "connect to mx.example.net: Connection refused"
+    ));
+}
+
 const SASL: &str = "SASL authentication failed; server mx.example.net[192.0.2.20] said: 535 5.7.8 Error: authentication failed: authentication failure";
 
 #[test]
