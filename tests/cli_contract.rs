@@ -144,3 +144,24 @@ fn the_manual_page_and_completions_come_from_the_same_cli() {
     let o = t.fb(&["completions", "tcsh"]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
 }
+
+#[test]
+fn acme_renew_without_acme_in_the_config_succeeds_saying_so_and_status_is_a_usage_error() {
+    // The cron job left from an earlier config (provider acme, now self-signed) must not
+    // fail every five minutes; `acme status` asked by hand is a usage error.
+    let t = Tree::new(CONFIG);
+    let o = t.fb(&["acme", "renew", "--profile", "standard"]);
+    ok(&o);
+    assert!(
+        stdout(&o).contains("acme: nothing to renew: ssl.provider is not acme"),
+        "{}",
+        stdout(&o)
+    );
+    let o = t.fb(&["acme", "status", "--profile", "standard"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("ssl.provider is not acme in this config"),
+        "{}",
+        stderr(&o)
+    );
+}

@@ -29,22 +29,18 @@ fn prepared(cli: &Cli, sel: &Selection) -> Result<Prepared> {
     prepare(&super::options(cli, Some(&sel)), last.as_deref())
 }
 
-/// The `acme_cert` step of the prepared modules.
-fn step(p: &Prepared) -> Result<&AcmeCert> {
-    p.built
-        .iter()
-        .flat_map(|b| b.built.steps.iter())
-        .find_map(|s| match s {
-            StepKind::Action(ActionStep::AcmeCert(a)) => Some(a),
+/// The `acme_cert` step of the prepared modules and the id of the module holding it
+/// (`None`: the config asks for no ACME certificate).
+fn step(p: &Prepared) -> Option<(&AcmeCert, &str)> {
+    p.built.iter().find_map(|b| {
+        b.built.steps.iter().find_map(|s| match s {
+            StepKind::Action(ActionStep::AcmeCert(a)) => Some((a, p.selected[b.index].id.as_str())),
             _ => None,
         })
-        .ok_or_else(|| {
-            Error::Usage(
-                "ssl.provider is not acme in this config: there is no ACME certificate to renew"
-                    .into(),
-            )
-        })
+    })
 }
+
+const NOT_ACME: &str = "ssl.provider is not acme in this config: there is no ACME certificate";
 
 /// A result line: on stdout (unless --quiet) and in the log files.
 fn say(cli: &Cli, msg: &str) {
@@ -56,9 +52,18 @@ fn say(cli: &Cli, msg: &str) {
 
 fn renew(cli: &Cli, sel: &Selection, (now, force): (bool, bool), logs: &Logs) -> Result<()> {
     let p = prepared(cli, sel)?;
-    let a = step(&p)?;
+    // Nothing to renew (the provider changed since the cron job was written): a success
+    // that says so, not an error mailed by cron every five minutes.
+    let Some((a, id)) = step(&p) else {
+        say(
+            cli,
+            &format!(
+                "acme: nothing to renew: {NOT_ACME} (/etc/cron.d/firstboot-acme may be removed)"
+            ),
+        );
+        return Ok(());
+    };
     let _lock = crate::lock::acquire(&p.host.root)?;
-    let id = "7-ssl_config";
     if let Err(e) = logs.open(&p.host.root, p.redactor.clone(), &[id]) {
         tracing::warn!("{e}; logging to stderr only");
     }
@@ -66,7 +71,7 @@ fn renew(cli: &Cli, sel: &Selection, (now, force): (bool, bool), logs: &Logs) ->
     let _g = span.enter();
     let progress = |m: &str| say(cli, m);
     let failed = |e: crate::steps::StepError| Error::Module {
-        module: "7-ssl_config".into(),
+        module: id.into(),
         reason: format!("acme renew: {e}"),
     };
     match a.renew(&p.host, force, now).map_err(failed)? {
@@ -113,7 +118,7 @@ fn renew(cli: &Cli, sel: &Selection, (now, force): (bool, bool), logs: &Logs) ->
 
 fn status(cli: &Cli, sel: &Selection) -> Result<()> {
     let p = prepared(cli, sel)?;
-    let a = step(&p)?;
+    let (a, _) = step(&p).ok_or_else(|| Error::Usage(NOT_ACME.into()))?;
     let root = &p.host.root;
     let key = root.read(&a.key)?;
     let cert = match key.as_deref() {
