@@ -136,7 +136,20 @@ fn postqueue_is_asked_and_its_failures_fail() {
     let r = check().run(&cx);
     assert_eq!(r.status, CheckStatus::Fail);
     assert!(r.detail.contains("relay password is wrong"), "{}", r.detail);
+    assert!(r.hint.unwrap().contains("mail.relay.password_file"));
     assert_eq!(f.exec.calls(), ["postqueue -j"]);
+    // A warning points at the reasons; a pass needs no hint.
+    let many: Vec<String> = (0..4)
+        .map(|i| line("active", &format!("M{i}"), 0, ""))
+        .collect();
+    let text = many.join("\n");
+    f.exec.on("postqueue", Box::new(move |_, _| exit(0, &text)));
+    let r = check().run(&cx);
+    assert_eq!(r.status, CheckStatus::Warn, "{}", r.detail);
+    assert!(r.hint.unwrap().contains("postqueue -p"));
+    f.exec.on("postqueue", Box::new(|_, _| exit(0, "")));
+    let r = check().run(&cx);
+    assert_eq!((r.status, r.hint), (CheckStatus::Pass, None));
     f.exec
         .on("postqueue", Box::new(|_, _| exit(0, "not json\n")));
     let r = check().run(&cx);
@@ -144,4 +157,33 @@ fn postqueue_is_asked_and_its_failures_fail() {
     assert!(r.detail.starts_with("postqueue -j, line 1"), "{}", r.detail);
     f.exec.on("postqueue", Box::new(|_, _| exit(1, "")));
     assert_eq!(check().run(&cx).status, CheckStatus::Fail);
+}
+
+#[test]
+fn limits_are_exceeded_only_past_them() {
+    // Deferred exactly max_age_minutes ago: not yet named; a second more: named.
+    let at = |age: i64, id: &str| line("deferred", id, NOW - age, "host busy");
+    let q = parse(&at(3600, "EDGE")).unwrap();
+    assert_eq!(judge(&check(), &q, NOW, None).0, CheckStatus::Pass);
+    let q = parse(&at(3601, "PAST")).unwrap();
+    let (s, d) = judge(&check(), &q, NOW, None);
+    assert_eq!(s, CheckStatus::Warn);
+    assert!(d.contains("PAST to bob@example.net, 60 min"), "{d}");
+    // Five old ones are all named; a sixth and seventh are counted.
+    let five: Vec<String> = (0..5).map(|i| at(7200, &format!("O{i}"))).collect();
+    let c = QueueCheck {
+        max_messages: 100,
+        ..check()
+    };
+    let (_, d) = judge(&c, &parse(&five.join("\n")).unwrap(), NOW, None);
+    assert!(d.contains("O4 to") && !d.contains("more"), "{d}");
+    let seven: Vec<String> = (0..7).map(|i| at(7200, &format!("O{i}"))).collect();
+    let (_, d) = judge(&c, &parse(&seven.join("\n")).unwrap(), NOW, None);
+    assert!(d.ends_with(" and 2 more"), "{d}");
+    // Exactly max_messages queued: no warning.
+    let three: Vec<String> = (0..3)
+        .map(|i| line("active", &format!("M{i}"), NOW, ""))
+        .collect();
+    let (s, d) = judge(&check(), &parse(&three.join("\n")).unwrap(), NOW, None);
+    assert_eq!(s, CheckStatus::Pass, "{d}");
 }
