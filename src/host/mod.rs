@@ -6,6 +6,7 @@
 pub mod accounts;
 pub mod fake;
 pub mod net;
+pub mod offline;
 pub mod open;
 pub mod packages;
 pub mod root;
@@ -71,6 +72,15 @@ pub enum HostError {
         /// The name looked up.
         name: String,
     },
+    /// An operation on the running system asked for through the host of an offline
+    /// tree: refused, nothing was done.
+    #[error("cannot {op}: {reason}")]
+    Offline {
+        /// What was asked (set the host name to X, install P, restart S...).
+        op: String,
+        /// `offline root R: not acting on the running system`.
+        reason: String,
+    },
     /// Neither apt-get nor dnf is available.
     #[error("no supported package manager found (apt-get or dnf)")]
     NoPackageManager,
@@ -122,18 +132,33 @@ pub struct Seams {
 }
 
 impl Host {
-    /// The host for `root` (`/` is the live system).
+    /// The host for `root` (`/` is the live system). For an offline tree the kernel,
+    /// package, service and command seams refuse whatever would act on the running
+    /// system ([`offline`]): the steps' `is_live()` guards are not the only defence.
     pub fn new(root: Root, runner: Runner) -> Self {
-        let seams = Seams {
-            packages: Box::new(packages::SystemPackages::new(runner.clone())),
-            services: Box::new(services::SystemServices::new(
-                runner.clone(),
-                ServiceManager::detect(),
-            )),
-            kernel: Box::new(system::LiveKernel),
-            net: Box::new(net::LiveNetwork),
-        };
         let live = root.is_live();
+        let (runner, seams) = if live {
+            let seams = Seams {
+                packages: Box::new(packages::SystemPackages::new(runner.clone())),
+                services: Box::new(services::SystemServices::new(
+                    runner.clone(),
+                    ServiceManager::detect(),
+                )),
+                kernel: Box::new(system::LiveKernel),
+                net: Box::new(net::LiveNetwork),
+            };
+            (runner, seams)
+        } else {
+            let runner =
+                runner.with_backend(std::sync::Arc::new(offline::RefuseExec(root.clone())));
+            let seams = Seams {
+                packages: Box::new(offline::RefusePackages(root.clone())),
+                services: Box::new(offline::RefuseServices(root.clone())),
+                kernel: Box::new(offline::TreeKernel(root.clone())),
+                net: Box::new(net::LiveNetwork),
+            };
+            (runner, seams)
+        };
         let mut h = Host::with_seams(root, runner, seams, live);
         h.privileged = nix::unistd::geteuid().is_root();
         h

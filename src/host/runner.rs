@@ -146,6 +146,11 @@ impl Runner {
         }
     }
 
+    /// The same runner (timeout, masking) handing commands to `exec` instead.
+    pub fn with_backend(self, exec: Arc<dyn Exec>) -> Self {
+        Runner { exec, ..self }
+    }
+
     /// The command line as it may be shown (secrets masked).
     pub fn show(&self, argv: &[String]) -> String {
         self.redactor.mask(&argv.join(" "))
