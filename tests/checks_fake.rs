@@ -274,3 +274,42 @@ fn a_listen_check_waits_for_a_daemon_still_binding_its_port() {
     assert_eq!(got[0].status, CheckStatus::Pass, "{}", got[0].detail);
     daemon.join().unwrap();
 }
+
+#[test]
+fn a_live_hosts_checks_run_at_the_same_time() {
+    // Each of two checks waits (at most 5 s) for the other to have started: run one after
+    // another, the first would give up and fail; run together, both pass.
+    let dir = tempfile::tempdir().unwrap();
+    let (h, fakes) = host(dir.path());
+    let r = Redactor::default();
+    let started = Arc::new((Mutex::new(0u32), std::sync::Condvar::new()));
+    fakes.exec.on(
+        "rendezvous",
+        Box::new(move |_, _| {
+            let (count, cv) = &*started;
+            let mut n = count.lock().unwrap();
+            *n += 1;
+            cv.notify_all();
+            let (n, _) = cv
+                .wait_timeout_while(n, Duration::from_secs(5), |n| *n < 2)
+                .unwrap();
+            exit(if *n >= 2 { 0 } else { 1 }, "")
+        }),
+    );
+    let check = |id: &str| {
+        Declared::new(
+            id,
+            serde_json::from_value(json!({"command": {"argv": ["rendezvous", id]}})).unwrap(),
+        )
+    };
+    let got = run_checks(
+        &cx(&h, &r, Retry::NONE),
+        &[check("a"), check("b")],
+        &mut |_| {},
+    );
+    assert_eq!(
+        got.iter().map(|r| r.status).collect::<Vec<_>>(),
+        [CheckStatus::Pass, CheckStatus::Pass],
+        "{got:?}"
+    );
+}
