@@ -9,10 +9,10 @@
 //! `renew_days` left is never replaced. Both paths therefore always exist after the
 //! module ran, and a DANE `3 1 1` record from the key stays valid throughout.
 
+use super::self_signed_cert::key_or_cert;
 use crate::acme::certbot::{request, Issued, Request};
 use crate::acme::{standing, Standing, State};
 use crate::backup::Backup;
-use crate::digest::sha256_hex;
 use crate::host::services::ServiceVerb;
 use crate::host::Host;
 use crate::steps::managed::Wanted;
@@ -201,26 +201,13 @@ impl AcmeCert {
     }
 
     fn wanted<'a>(&'a self, cx: &StepCx, path: &'a str, content: &[u8]) -> Wanted<'a> {
-        let secret = path == self.key;
-        let current = cx.host.root.read(path).ok().flatten();
-        Wanted {
-            target: format!("file {path}"),
-            path,
-            content: content.to_vec(),
-            mode: if secret { 0o640 } else { 0o644 },
-            owner: ("root", if secret { &self.group } else { "root" }),
-            notify: &[],
-            secret,
-            key: path.to_string(),
-            managed_hash: sha256_hex(content),
-            // The certificate and chain are also replaced by `firstboot acme renew`
-            // between runs: what is on disk is never a hand edit to protect. The key is.
-            current_managed_hash: match secret {
-                true => current.as_deref().map(sha256_hex),
-                false => None,
-            },
-            current,
+        let mut w = key_or_cert(cx, path, content, (&self.key, &self.group), &[]);
+        // The certificate and chain are also replaced by `firstboot acme renew` between
+        // runs: what is on disk is never a hand edit to protect. The key is.
+        if path != self.key {
+            w.current_managed_hash = None;
         }
+        w
     }
 }
 

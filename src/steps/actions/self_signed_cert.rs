@@ -67,6 +67,32 @@ struct Decision {
     summary: String,
 }
 
+/// A private key (`path == key`: mode 0640, group `group`, a secret) or a certificate
+/// (0644, root), as a managed file: a hand edit to it is detected like any other.
+pub(super) fn key_or_cert<'a>(
+    cx: &StepCx,
+    path: &'a str,
+    content: &[u8],
+    (key, group): (&str, &'a str),
+    notify: &'a [String],
+) -> Wanted<'a> {
+    let secret = path == key;
+    let current = cx.host.root.read(path).ok().flatten();
+    Wanted {
+        target: format!("file {path}"),
+        path,
+        content: content.to_vec(),
+        mode: if secret { 0o640 } else { 0o644 },
+        owner: ("root", if secret { group } else { "root" }),
+        notify,
+        secret,
+        key: path.to_string(),
+        managed_hash: sha256_hex(content),
+        current_managed_hash: current.as_deref().map(sha256_hex),
+        current,
+    }
+}
+
 fn invalid(msg: String) -> StepError {
     StepError::Invalid(msg)
 }
@@ -153,21 +179,7 @@ impl SelfSignedCert {
     }
 
     fn wanted<'a>(&'a self, cx: &StepCx, path: &'a str, content: &[u8]) -> Wanted<'a> {
-        let secret = path == self.key;
-        let current = cx.host.root.read(path).ok().flatten();
-        Wanted {
-            target: format!("file {path}"),
-            path,
-            content: content.to_vec(),
-            mode: if secret { 0o640 } else { 0o644 },
-            owner: ("root", if secret { &self.group } else { "root" }),
-            notify: &self.notify,
-            secret,
-            key: path.to_string(),
-            managed_hash: sha256_hex(content),
-            current_managed_hash: current.as_deref().map(sha256_hex),
-            current,
-        }
+        key_or_cert(cx, path, content, (&self.key, &self.group), &self.notify)
     }
 
     /// Plan (or, given a backup, apply) both files and merge them into one report.
