@@ -273,8 +273,9 @@ pub enum Command {
     firstboot acme renew               what cron runs: ask the CA only when due\n  \
     firstboot acme renew --now         ask now, ignoring the backoff (after fixing DNS)\n  \
     firstboot acme renew --force       a new certificate even if the current one is good\n\n\
-    Exit status: 0 installed, not due or waiting; 1 the CA was asked and did not issue;\n\
-    2 provider is not acme, or no key yet; 3 another firstboot is running.")]
+    Exit status: 0 installed, not due, waiting, or nothing to renew (the config asks for no\n\
+    ACME certificate); 1 the CA was asked and did not issue; 2 no key yet, --only given, or\n\
+    (status) the provider is not acme; 3 another firstboot is running.")]
     Acme {
         /// What to do.
         #[command(subcommand)]

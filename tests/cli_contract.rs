@@ -157,6 +157,13 @@ fn acme_renew_without_acme_in_the_config_succeeds_saying_so_and_status_is_a_usag
         "{}",
         stdout(&o)
     );
+    let o = t.fb(&["acme", "renew", "--profile", "standard", "--only", "mail"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("--only does not apply to `firstboot acme`"),
+        "{}",
+        stderr(&o)
+    );
     let o = t.fb(&["acme", "status", "--profile", "standard"]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(

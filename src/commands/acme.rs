@@ -23,6 +23,11 @@ pub fn acme(cli: &Cli, action: &AcmeAction, logs: &Logs) -> Result<()> {
 
 /// The config as `run` reads it, 7-ssl_config alone.
 fn prepared(cli: &Cli, sel: &Selection) -> Result<Prepared> {
+    if !sel.only.is_empty() {
+        return Err(Error::Usage(
+            "--only does not apply to `firstboot acme`: it works on the module whose steps ask for the ACME certificate".into(),
+        ));
+    }
     let last = super::last_profile(cli)?;
     let mut sel = sel.clone();
     sel.only = vec!["ssl".into()];
