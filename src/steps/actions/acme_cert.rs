@@ -9,7 +9,7 @@
 //! `renew_days` left is never replaced. Both paths therefore always exist after the
 //! module ran, and a DANE `3 1 1` record from the key stays valid throughout.
 
-use super::self_signed_cert::key_or_cert;
+use super::self_signed_cert::{cert_names, key_or_cert};
 use crate::acme::certbot::{request, Issued, Request};
 use crate::acme::{standing, Standing, State};
 use crate::backup::Backup;
@@ -18,7 +18,7 @@ use crate::host::Host;
 use crate::steps::managed::Wanted;
 use crate::steps::{offline, Planned, RunState, Step, StepCx, StepError};
 use crate::tls::fmt_time;
-use crate::tls::names::{one_or_many, split_names, valid_cert_name};
+use crate::tls::names::{one_or_many, split_names};
 use rcgen::KeyPair;
 use serde::Deserialize;
 use std::net::IpAddr;
@@ -123,14 +123,7 @@ fn key_pair(current: Option<&[u8]>) -> Result<(KeyPair, Vec<u8>, bool), StepErro
 impl AcmeCert {
     /// The names to cover (checked).
     pub fn names(&self) -> Result<Vec<String>, StepError> {
-        let names = split_names(&self.names);
-        if names.is_empty() {
-            return Err(invalid("acme_cert: no names given".into()));
-        }
-        for n in &names {
-            valid_cert_name(n).map_err(|e| invalid(format!("acme_cert: {e}")))?;
-        }
-        Ok(names)
+        cert_names(&self.names, "acme_cert")
     }
 
     fn addresses(&self) -> Result<Vec<IpAddr>, StepError> {

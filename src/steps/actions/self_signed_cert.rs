@@ -93,20 +93,25 @@ pub(super) fn key_or_cert<'a>(
     }
 }
 
+/// The names a certificate of `action` must cover, split and checked (at least one).
+pub(super) fn cert_names(raw: &[String], action: &str) -> Result<Vec<String>, StepError> {
+    let names = split_names(raw);
+    if names.is_empty() {
+        return Err(invalid(format!("{action}: no names given")));
+    }
+    for n in &names {
+        valid_cert_name(n).map_err(|e| invalid(format!("{action}: {e}")))?;
+    }
+    Ok(names)
+}
+
 fn invalid(msg: String) -> StepError {
     StepError::Invalid(msg)
 }
 
 impl SelfSignedCert {
     fn names(&self) -> Result<Vec<String>, StepError> {
-        let names = split_names(&self.names);
-        if names.is_empty() {
-            return Err(invalid("self_signed_cert: no names given".into()));
-        }
-        for n in &names {
-            valid_cert_name(n).map_err(|e| invalid(format!("self_signed_cert: {e}")))?;
-        }
-        Ok(names)
+        cert_names(&self.names, "self_signed_cert")
     }
 
     fn decide(&self, cx: &StepCx) -> Result<Decision, StepError> {
