@@ -168,6 +168,19 @@ fn serve(mut s: UnixStream, p: &Server) -> Option<()> {
 
 /// Run the check for `port` against `srv` (none: nothing listens), with `disk` as the
 /// certificate on disk and `ca_pem` as the CA file.
+/// Run the TLS check declared by `yaml` (its fields as a manifest gives them) on `host`.
+fn run_yaml(host: &firstboot::host::Host, yaml: &str) -> CheckResult {
+    let c: TlsCheck = serde_yaml::from_str(yaml).unwrap();
+    let redactor = firstboot::redact::Redactor::default();
+    let cx = CheckCx {
+        host,
+        redactor: &redactor,
+        timeout: Duration::from_secs(5),
+        retry: Retry::NONE,
+    };
+    c.run(&cx)
+}
+
 fn check(srv: Option<Server>, disk: &str, ca_pem: Option<&str>, dovecot: bool) -> CheckResult {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("c.pem"), disk).unwrap();
@@ -196,15 +209,7 @@ fn check(srv: Option<Server>, disk: &str, ca_pem: Option<&str>, dovecot: bool) -
         ""
     };
     let yaml = format!("name: TLS\nport: 25\nstarttls: {smtp}\nhost_name: {HOST}\ncert: /c.pem\nservice: {svc}\n{ca}");
-    let c: TlsCheck = serde_yaml::from_str(&yaml).unwrap();
-    let redactor = firstboot::redact::Redactor::default();
-    let cx = CheckCx {
-        host: &host,
-        redactor: &redactor,
-        timeout: Duration::from_secs(5),
-        retry: Retry::NONE,
-    };
-    c.run(&cx)
+    run_yaml(&host, &yaml)
 }
 
 #[test]
@@ -381,15 +386,7 @@ fn no_certificate_on_disk_yet_is_a_skip_saying_so() {
     let dir = tempfile::tempdir().unwrap();
     let (host, _fakes) = fake::host(dir.path());
     let yaml = format!("name: TLS\nport: 25\nstarttls: smtp\nhost_name: {HOST}\ncert: /absent.pem\nservice: postfix\n");
-    let c: TlsCheck = serde_yaml::from_str(&yaml).unwrap();
-    let redactor = firstboot::redact::Redactor::default();
-    let cx = CheckCx {
-        host: &host,
-        redactor: &redactor,
-        timeout: Duration::from_secs(5),
-        retry: Retry::NONE,
-    };
-    let r = c.run(&cx);
+    let r = run_yaml(&host, &yaml);
     assert_eq!(r.status, CheckStatus::Skipped, "{}", r.detail);
     assert!(
         r.detail.contains("no certificate at /absent.pem"),
@@ -412,15 +409,7 @@ fn the_public_address_is_asked_and_without_one_127_0_0_1_is_said_so() {
     });
     *fakes.net.tcp.lock().unwrap() = Some(Arc::new(h));
     let yaml = format!("name: TLS\nport: 993\naddress: 2001:db8::10\nhost_name: {HOST}\ncert: /c.pem\nservice: dovecot\n");
-    let chk: TlsCheck = serde_yaml::from_str(&yaml).unwrap();
-    let redactor = firstboot::redact::Redactor::default();
-    let cx = CheckCx {
-        host: &host,
-        redactor: &redactor,
-        timeout: Duration::from_secs(5),
-        retry: Retry::NONE,
-    };
-    let r = chk.run(&cx);
+    let r = run_yaml(&host, &yaml);
     assert_eq!(r.status, CheckStatus::Fail, "{}", r.detail);
     assert!(
         r.detail.contains("cannot connect to [2001:db8::10]:993"),
