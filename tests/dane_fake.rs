@@ -4,9 +4,7 @@
 //! with the file: both match, only the file (Postfix not reloaded), only the served one
 //! (the next reload breaks DANE), neither, no public address, nothing listening.
 
-use firstboot::checks::{
-    run_checks, CheckCx, CheckKind, CheckResult, CheckStatus, Declared, Retry,
-};
+use firstboot::checks::{run_checks, CheckKind, CheckResult, CheckStatus, Declared};
 mod common;
 use common::dns_zone::{serve, Zone};
 use common::tls_server::smtp_starttls;
@@ -71,12 +69,7 @@ fn run(
         *f.net.tcp.lock().unwrap() = Some(Arc::new(t));
     }
     let redactor = Redactor::default();
-    let cx = CheckCx {
-        host: &h,
-        redactor: &redactor,
-        timeout: Duration::from_secs(5),
-        retry: Retry::NONE,
-    };
+    let cx = common::check_cx(&h, &redactor, Duration::from_secs(5));
     let k: CheckKind = serde_json::from_value(json!({"dane": {"host": "mail.example.test",
         "cert": "/c.pem", "enabled": "true", "address": address, "server": "192.0.2.53"}}))
     .unwrap();

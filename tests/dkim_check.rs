@@ -6,7 +6,7 @@
 mod common;
 use common::dns_zone::{serve, Zone};
 use firstboot::checks::dkim::DkimCheck;
-use firstboot::checks::{Check, CheckCx, CheckStatus, Retry};
+use firstboot::checks::{Check, CheckStatus};
 use firstboot::dns::source::dkim_txt_pem;
 use firstboot::dns::RType;
 use firstboot::host::fake::host;
@@ -40,12 +40,7 @@ fn dkim_check_pass_pending_fail() {
     let dir = tempfile::tempdir().unwrap();
     let (h, fakes) = host(dir.path());
     let redactor = Redactor::default();
-    let cx = CheckCx {
-        host: &h,
-        redactor: &redactor,
-        timeout: Duration::from_millis(200),
-        retry: Retry::NONE,
-    };
+    let cx = common::check_cx(&h, &redactor, Duration::from_millis(200));
     let c = check("192.0.2.53", 1024);
     let name = format!("DKIM key {KEY} matches {RECORD}");
 
@@ -110,12 +105,7 @@ fn dkim_check_server_from_resolv_conf_or_refused() {
     let dir = tempfile::tempdir().unwrap();
     let (h, fakes) = host(dir.path());
     let redactor = Redactor::default();
-    let cx = CheckCx {
-        host: &h,
-        redactor: &redactor,
-        timeout: Duration::from_millis(200),
-        retry: Retry::NONE,
-    };
+    let cx = common::check_cx(&h, &redactor, Duration::from_millis(200));
     let (pem, _) = key();
     std::fs::create_dir_all(dir.path().join("etc/opendkim/keys")).unwrap();
     std::fs::write(dir.path().join(KEY.trim_start_matches('/')), &pem).unwrap();

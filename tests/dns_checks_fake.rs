@@ -3,9 +3,7 @@
 //! the host's fake network: each one's pass and fail shapes, SPF evaluated by mail-auth
 //! through our own client (no other network is touched).
 
-use firstboot::checks::{
-    run_checks, CheckCx, CheckKind, CheckResult, CheckStatus, Declared, Retry,
-};
+use firstboot::checks::{run_checks, CheckKind, CheckResult, CheckStatus, Declared};
 mod common;
 use common::dns_zone::{serve, Zone};
 use firstboot::dns::RType;
@@ -64,12 +62,7 @@ fn run(zone: Vec<Rec>, kind: Value) -> (CheckResult, Vec<String>) {
     let zone: Zone = Arc::new(Mutex::new(zone));
     *fakes.net.handler.lock().unwrap() = Some(Arc::new(serve(zone, asked.clone())));
     let redactor = Redactor::default();
-    let cx = CheckCx {
-        host: &h,
-        redactor: &redactor,
-        timeout: Duration::from_millis(200),
-        retry: Retry::NONE,
-    };
+    let cx = common::check_cx(&h, &redactor, Duration::from_millis(200));
     let check: CheckKind = serde_json::from_value(kind).unwrap();
     let r = run_checks(&cx, &[Declared::new("dns.x", check)], &mut |_| {})[0].clone();
     let asked = asked.lock().unwrap().clone();
@@ -384,12 +377,7 @@ fn a_server_that_does_not_answer_leaves_dns_checks_pending() {
     let dir = tempfile::tempdir().unwrap();
     let (h, _fakes) = host(dir.path());
     let redactor = Redactor::default();
-    let cx = CheckCx {
-        host: &h,
-        redactor: &redactor,
-        timeout: Duration::from_millis(100),
-        retry: Retry::NONE,
-    };
+    let cx = common::check_cx(&h, &redactor, Duration::from_millis(100));
     let checks: Vec<Declared> = [spf(), ptr(false)]
         .into_iter()
         .map(|v| Declared::new("dns.x", serde_json::from_value(v).unwrap()))
@@ -431,12 +419,7 @@ fn dnssec_of_a_signed_zone_not_validated_by_the_server_passes_saying_so() {
         r.to_vec().map_err(std::io::Error::other)
     })));
     let redactor = Redactor::default();
-    let cx = CheckCx {
-        host: &h,
-        redactor: &redactor,
-        timeout: Duration::from_millis(200),
-        retry: Retry::NONE,
-    };
+    let cx = common::check_cx(&h, &redactor, Duration::from_millis(200));
     let check: CheckKind = serde_json::from_value(
         json!({"dnssec": {"zone": "example.test", "dane": "true", "server": SERVER}}),
     )

@@ -5,9 +5,7 @@
 //! another key, SPF without the host's address, a key not published yet, a message
 //! never delivered (its queue entry deleted), and no mailbox at all.
 
-use firstboot::checks::{
-    run_checks, CheckCx, CheckKind, CheckResult, CheckStatus, Declared, Retry,
-};
+use firstboot::checks::{run_checks, CheckKind, CheckResult, CheckStatus, Declared};
 mod common;
 use common::dns_zone::{serve, Zone};
 use firstboot::dns::RType;
@@ -92,12 +90,7 @@ fn check() -> Value {
 
 fn run(h: &firstboot::host::Host, kind: Value) -> CheckResult {
     let redactor = Redactor::default();
-    let cx = CheckCx {
-        host: h,
-        redactor: &redactor,
-        timeout: Duration::from_millis(500),
-        retry: Retry::NONE,
-    };
+    let cx = common::check_cx(h, &redactor, Duration::from_millis(500));
     let k: CheckKind = serde_json::from_value(kind).unwrap();
     run_checks(&cx, &[Declared::new("mail.loopback", k)], &mut |_| {})[0].clone()
 }

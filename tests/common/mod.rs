@@ -169,3 +169,17 @@ pub fn ok(o: &Output) {
 pub fn fixture_modules(name: &str) -> String {
     format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))
 }
+
+/// The context a check runs in on a test host: one attempt (no retry), `timeout` per wait.
+pub fn check_cx<'a>(
+    host: &'a firstboot::host::Host,
+    redactor: &'a firstboot::redact::Redactor,
+    timeout: std::time::Duration,
+) -> firstboot::checks::CheckCx<'a> {
+    firstboot::checks::CheckCx {
+        host,
+        redactor,
+        timeout,
+        retry: firstboot::checks::Retry::NONE,
+    }
+}
