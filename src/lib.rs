@@ -18,6 +18,7 @@ pub mod embedded;
 pub mod engine;
 pub mod error;
 pub mod facts;
+pub mod hold_rule;
 pub mod host;
 pub mod inputs;
 pub mod instance_data;

@@ -1,7 +1,8 @@
 //! What the actions show and leave behind on a host made of fakes, beyond the
 //! plan/apply/rollback cycle of `tests/steps_fake.rs`: the owner a DKIM key gets and the
 //! plan line that names it, a key of another size kept, the key's and certificate's
-//! modes, and what a plan says when nothing is to be done.
+//! modes, and what a plan says when nothing is to be done; the loopback probe's hold
+//! rule (a secret kept once made, a placeholder in an image replaced on first boot).
 
 mod common;
 use common::rig::{rig, steps, Rig};
@@ -287,4 +288,77 @@ fn self_signed_serials_are_sixteen_positive_bytes() {
         assert_eq!(serial.len(), 16, "{serial:?}");
         assert!((0x40..0x80).contains(&serial[0]), "{serial:?}");
     }
+}
+
+const HOLD: &str = "/etc/postfix/firstboot-hold";
+
+fn hold() -> Vec<firstboot::steps::StepKind> {
+    steps(&[json!({"action": {"hold_rule": {"path": HOLD}}})])
+}
+
+#[test]
+fn a_hold_rule_is_made_once_private_and_never_shown() {
+    let mut r = rig();
+    let p = r.plan(&hold());
+    assert_eq!(p[0].target, format!("action hold_rule {HOLD}"));
+    assert!(
+        matches!(p[0].change, Change::Create { diff: None }),
+        "{p:?}"
+    );
+    assert!(p[0].hidden, "the table holds a secret");
+    assert_eq!(
+        p[0].summary,
+        "make the secret hold rule of mail.loopback (0600 root:root)"
+    );
+    r.apply(&hold()).unwrap();
+    let made = r.read(HOLD).unwrap();
+    let secret = firstboot::hold_rule::secret(&made).unwrap().to_string();
+    let mode = std::fs::metadata(r.path(HOLD)).unwrap().mode() & 0o7777;
+    assert_eq!(mode, 0o600);
+    let p = r.plan(&hold());
+    assert_eq!(
+        (&p[0].change, p[0].summary.as_str()),
+        (&Change::None, "hold rule present")
+    );
+    r.apply(&hold()).unwrap();
+    assert_eq!(r.read(HOLD).unwrap(), made, "the secret is kept");
+    assert!(p.iter().all(|p| !p.summary.contains(&secret)));
+
+    // A table without a rule (an image's placeholder) gets one.
+    std::fs::write(r.path(HOLD), firstboot::hold_rule::placeholder()).unwrap();
+    let p = r.plan(&hold());
+    assert!(
+        matches!(p[0].change, Change::Update { diff: None }),
+        "{p:?}"
+    );
+    r.apply(&hold()).unwrap();
+    let again = r.read(HOLD).unwrap();
+    assert!(firstboot::hold_rule::secret(&again).is_some(), "{again}");
+}
+
+#[test]
+fn an_offline_tree_gets_a_hold_table_without_a_secret() {
+    use firstboot::host::{Host, Root, Runner};
+    let mut r = rig();
+    r.host = Host::new(
+        Root::new(r.dir.path()),
+        Runner::new(std::time::Duration::from_secs(5), r.redactor.clone()),
+    );
+    let p = r.plan(&hold());
+    assert!(
+        matches!(p[0].change, Change::Create { diff: None }),
+        "{p:?}"
+    );
+    assert!(!p[0].hidden);
+    assert!(
+        p[0].summary
+            .contains("each machine makes its secret on first boot"),
+        "{p:?}"
+    );
+    r.apply(&hold()).unwrap();
+    let text = r.read(HOLD).unwrap();
+    assert_eq!(text, firstboot::hold_rule::placeholder());
+    let p = r.plan(&hold());
+    assert_eq!(p[0].change, Change::None, "{p:?}");
+    assert_eq!(p[0].summary, "no rule yet: made on the running system");
 }

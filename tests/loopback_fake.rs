@@ -1,9 +1,10 @@
 //! The `mail_loopback` check (`mail.loopback`) on a host of fakes: a `sendmail` that
-//! signs with a real DKIM key (mail-auth's signer, Ed25519) and delivers into the
-//! Maildir, and a scripted DNS server holding the key, SPF and DMARC records. The
-//! signed copy is judged by mail-auth through our own client: pass, a DKIM record of
-//! another key, SPF without the host's address, a key not published yet, a message
-//! never delivered (its queue entry deleted), and no mailbox at all.
+//! signs with a real DKIM key (mail-auth's signer, Ed25519) and queues the message,
+//! Postfix's hold queue as `postqueue -j`, `postcat` and `postsuper` see it, and a
+//! scripted DNS server holding the key, SPF and DMARC records. The signed copy is judged
+//! by mail-auth through our own client: pass, a DKIM record of another key, SPF without
+//! the host's address, a key not published yet, relay mode judged from the smarthost,
+//! a message not held (its queue entry deleted), no hold rule, an offline root.
 
 use firstboot::checks::{run_checks, CheckKind, CheckResult, CheckStatus, Declared};
 mod common;
@@ -15,11 +16,12 @@ use mail_auth::common::crypto::Ed25519Key;
 use mail_auth::common::headers::HeaderWriter;
 use mail_auth::dkim::DkimSigner;
 use serde_json::{json, Value};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-const BOX: &str = "/var/vmail/example.test/admin/Maildir";
+const HOLD: &str = "etc/postfix/firstboot-hold";
+const SECRET: &str = "0123456789abcdef0123456789abcdef";
 
 /// A fresh Ed25519 key: its PKCS#8 form and its DKIM record.
 fn key() -> (Vec<u8>, String) {
@@ -47,44 +49,79 @@ fn zone(dkim: &str) -> Vec<(&'static str, RType, &'static str)> {
     ]
 }
 
-/// A host whose sendmail signs with `der` and delivers into the Maildir (`deliver`).
+/// The one message of the fake queue: its queue, id, envelope sender and text.
+type Queue = Arc<Mutex<Option<(&'static str, &'static str, String, String)>>>;
+
+/// A host whose sendmail signs with `der` and queues the message in `queue_name` (hold:
+/// the hold rule worked), with the hold rule's table in place.
 fn rig(
     dir: &Path,
     der: Vec<u8>,
-    deliver: bool,
+    queue_name: &'static str,
     records: Vec<(&'static str, RType, &'static str)>,
-) -> (firstboot::host::Host, Fakes, PathBuf) {
-    let new = dir.join(BOX.trim_start_matches('/')).join("new");
-    std::fs::create_dir_all(&new).unwrap();
+) -> (firstboot::host::Host, Fakes, Queue) {
+    std::fs::create_dir_all(dir.join("etc/postfix")).unwrap();
+    std::fs::write(dir.join(HOLD), firstboot::hold_rule::table(SECRET)).unwrap();
     let (h, f) = host(dir);
-    let n = new.clone();
+    let queue: Queue = Arc::default();
+    let q = queue.clone();
     f.exec.on(
         "sendmail",
-        Box::new(move |_, stdin| {
-            if !deliver {
-                return exit(0, "");
-            }
+        Box::new(move |argv, stdin| {
             let msg = String::from_utf8_lossy(stdin.unwrap_or_default()).replace('\n', "\r\n");
             let signer = DkimSigner::from_key(Ed25519Key::from_pkcs8_der(&der).unwrap())
                 .domain("example.test")
                 .selector("default")
                 .headers(["From", "To", "Subject"]);
             let sig = signer.sign(msg.as_bytes()).unwrap().to_header();
-            // Delivery adds its headers; the Maildir copy has bare LFs.
-            let text =
-                format!("Return-Path: <x>\r\nDelivered-To: admin@example.test\r\n{sig}{msg}");
-            std::fs::write(n.join("1.mail"), text.replace("\r\n", "\n")).unwrap();
+            // Cleanup adds its Received header; postcat shows bare LFs.
+            let text = format!("{sig}Received: by mail.example.test (Postfix)\r\n{msg}");
+            let id = if queue_name == "hold" {
+                "HOLD1"
+            } else {
+                "BBB2"
+            };
+            *q.lock().unwrap() =
+                Some((queue_name, id, argv[5].clone(), text.replace("\r\n", "\n")));
+            exit(0, "")
+        }),
+    );
+    let q = queue.clone();
+    f.exec.on(
+        "postqueue",
+        Box::new(move |_, _| {
+            // Another message, then the probe (its sender as sendmail was given it).
+            let mut out = "{\"queue_name\":\"deferred\",\"queue_id\":\"AAA1\",\"arrival_time\":1,\"sender\":\"alice@example.test\",\"recipients\":[]}\n".to_string();
+            if let Some((name, id, sender, _)) = q.lock().unwrap().as_ref() {
+                out.push_str(&format!("{{\"queue_name\":\"{name}\",\"queue_id\":\"{id}\",\"arrival_time\":1,\"sender\":\"{sender}\",\"recipients\":[]}}\n"));
+            }
+            exit(0, &out)
+        }),
+    );
+    let q = queue.clone();
+    f.exec.on(
+        "postcat",
+        Box::new(move |argv, _| match q.lock().unwrap().as_ref() {
+            Some((_, id, _, text)) if argv.last() == Some(&id.to_string()) => exit(0, text),
+            _ => exit(1, ""),
+        }),
+    );
+    let q = queue.clone();
+    f.exec.on(
+        "postsuper",
+        Box::new(move |_, _| {
+            *q.lock().unwrap() = None;
             exit(0, "")
         }),
     );
     let zone: Zone = Arc::new(Mutex::new(records));
     *f.net.handler.lock().unwrap() = Some(Arc::new(serve(zone, Arc::default())));
-    (h, f, new)
+    (h, f, queue)
 }
 
 fn check() -> Value {
     json!({"mail_loopback": {"from": "firstboot-loopback@example.test",
-        "to": "admin@example.test", "maildir": BOX, "ipv4": "192.0.2.10",
+        "to": "admin@example.test", "hold_file": format!("/{HOLD}"), "ipv4": "192.0.2.10",
         "hostname": "mail.example.test", "server": "192.0.2.53", "wait_seconds": 1}})
 }
 
@@ -96,12 +133,16 @@ fn run(h: &firstboot::host::Host, kind: Value) -> CheckResult {
 }
 
 #[test]
-fn signed_and_published_passes_and_the_copy_is_removed() {
+fn signed_and_published_passes_and_the_held_probe_is_deleted() {
     let dir = tempfile::tempdir().unwrap();
     let (der, rec) = key();
-    let (h, f, new) = rig(dir.path(), der, true, zone(&rec));
+    let (h, f, queue) = rig(dir.path(), der, "hold", zone(&rec));
     let r = run(&h, check());
     assert_eq!(r.status, CheckStatus::Pass, "{}", r.detail);
+    assert_eq!(
+        r.name,
+        "a message sent from here passes DKIM, SPF and DMARC"
+    );
     assert!(
         r.detail
             .starts_with("dkim=pass spf=pass dmarc=pass (d=example.test s=default"),
@@ -113,13 +154,9 @@ fn signed_and_published_passes_and_the_copy_is_removed() {
         "{}",
         r.detail
     );
-    assert_eq!(
-        std::fs::read_dir(&new).unwrap().count(),
-        0,
-        "the copy is removed"
-    );
+    assert!(queue.lock().unwrap().is_none(), "the held probe is deleted");
     let calls = f.exec.calls();
-    assert_eq!(calls.len(), 1, "{calls:?}");
+    assert_eq!(calls.len(), 4, "{calls:?}");
     assert!(
         calls[0].starts_with("sendmail -i -N never -f firstboot-loopback+"),
         "{calls:?}"
@@ -128,6 +165,38 @@ fn signed_and_published_passes_and_the_copy_is_removed() {
         calls[0].ends_with("@example.test -- admin@example.test"),
         "{calls:?}"
     );
+    assert_eq!(
+        calls[1..],
+        [
+            "postqueue -j",
+            "postcat -bh -q HOLD1",
+            "postsuper -d HOLD1 hold"
+        ]
+    );
+    assert!(!r.detail.contains(SECRET) && calls.iter().all(|c| !c.contains(SECRET)));
+}
+
+#[test]
+fn the_probe_carries_the_secret_of_the_hold_rule() {
+    let dir = tempfile::tempdir().unwrap();
+    let (der, rec) = key();
+    let (h, f, _) = rig(dir.path(), der, "hold", zone(&rec));
+    let seen = Arc::new(Mutex::new(String::new()));
+    let s = seen.clone();
+    f.exec.on(
+        "sendmail",
+        Box::new(move |_, stdin| {
+            *s.lock().unwrap() = String::from_utf8_lossy(stdin.unwrap_or_default()).into();
+            exit(0, "")
+        }),
+    );
+    let r = run(&h, check());
+    assert_eq!(r.status, CheckStatus::Fail, "never held: {}", r.detail);
+    let msg = seen.lock().unwrap().clone();
+    assert!(
+        msg.contains(&format!("\nX-Firstboot-Hold: {SECRET}\n")),
+        "{msg}"
+    );
 }
 
 #[test]
@@ -135,7 +204,7 @@ fn another_key_fails_dkim_and_spf_without_the_address_fails_spf() {
     let dir = tempfile::tempdir().unwrap();
     let (der, _) = key();
     let (_, other) = key();
-    let (h, _, _) = rig(dir.path(), der, true, zone(&other));
+    let (h, _, _) = rig(dir.path(), der, "hold", zone(&other));
     let r = run(&h, check());
     assert_eq!(r.status, CheckStatus::Fail, "{}", r.detail);
     assert!(
@@ -149,7 +218,7 @@ fn another_key_fails_dkim_and_spf_without_the_address_fails_spf() {
     let mut z = zone(&rec);
     z.retain(|(n, _, _)| *n != "example.test");
     z.push(("example.test", RType::Txt, "v=spf1 ip4:192.0.2.99 -all"));
-    let (h, _, _) = rig(dir.path(), der, true, z);
+    let (h, _, _) = rig(dir.path(), der, "hold", z);
     let r = run(&h, check());
     assert_eq!(r.status, CheckStatus::Fail, "{}", r.detail);
     assert!(
@@ -160,11 +229,52 @@ fn another_key_fails_dkim_and_spf_without_the_address_fails_spf() {
 }
 
 #[test]
+fn relay_mode_judges_the_message_from_the_smarthost() {
+    let dir = tempfile::tempdir().unwrap();
+    let (der, rec) = key();
+    let mut z = zone(&rec);
+    z.retain(|(n, _, _)| *n != "example.test");
+    z.push(("example.test", RType::Txt, "v=spf1 a:smtp.relay.test -all"));
+    z.push(("smtp.relay.test", RType::A, "198.51.100.25"));
+    let (h, _, _) = rig(dir.path(), der, "hold", z);
+    let mut v = check();
+    v["mail_loopback"]["relay_host"] = json!("smtp.relay.test");
+    let r = run(&h, v.clone());
+    assert_eq!(r.status, CheckStatus::Pass, "{}", r.detail);
+    assert!(
+        r.detail.ends_with("from 198.51.100.25, at 192.0.2.53)"),
+        "{}",
+        r.detail
+    );
+    // The host's own address is not where relayed mail leaves from: SPF without the
+    // smarthost fails although it lists the host.
+    let dir = tempfile::tempdir().unwrap();
+    let (der, rec) = key();
+    let mut z = zone(&rec);
+    z.push(("smtp.relay.test", RType::A, "198.51.100.25"));
+    let (h, _, _) = rig(dir.path(), der, "hold", z);
+    let r = run(&h, v.clone());
+    assert_eq!(r.status, CheckStatus::Fail, "{}", r.detail);
+    assert!(r.detail.contains("spf=fail"), "{}", r.detail);
+    // A smarthost without an address yet: pending, nothing sent.
+    let dir = tempfile::tempdir().unwrap();
+    let (der, rec) = key();
+    let (h, f, _) = rig(dir.path(), der, "hold", zone(&rec));
+    let r = run(&h, v);
+    assert_eq!(r.status, CheckStatus::Pending, "{}", r.detail);
+    assert_eq!(
+        r.detail,
+        "smarthost smtp.relay.test has no address at 192.0.2.53"
+    );
+    assert!(f.exec.calls().is_empty());
+}
+
+#[test]
 fn a_server_refusing_names_above_the_domain_leaves_dmarc_to_the_domain_record() {
     // An authoritative-only server (the publication server) refuses `_dmarc.test`.
     let dir = tempfile::tempdir().unwrap();
     let (der, rec) = key();
-    let (h, f, _) = rig(dir.path(), der, true, zone(&rec));
+    let (h, f, _) = rig(dir.path(), der, "hold", zone(&rec));
     let inner = f.net.handler.lock().unwrap().clone().unwrap();
     let refusing: firstboot::host::fake::NetHandler = Box::new(move |t, server, bytes| {
         let q = hickory_proto::op::Message::from_vec(bytes).map_err(std::io::Error::other)?;
@@ -194,7 +304,7 @@ fn a_key_not_published_yet_is_pending() {
     let (der, rec) = key();
     let mut z = zone(&rec);
     z.retain(|(n, _, _)| !n.contains("_domainkey"));
-    let (h, _, _) = rig(dir.path(), der, true, z);
+    let (h, _, _) = rig(dir.path(), der, "hold", z);
     let r = run(&h, check());
     assert_eq!(r.status, CheckStatus::Pending, "{}", r.detail);
     assert!(
@@ -205,57 +315,52 @@ fn a_key_not_published_yet_is_pending() {
 }
 
 #[test]
-fn a_message_never_delivered_fails_and_its_queue_entry_is_deleted() {
+fn a_probe_not_held_fails_and_its_queue_entry_is_deleted() {
     let dir = tempfile::tempdir().unwrap();
     let (der, rec) = key();
-    let (h, f, _) = rig(dir.path(), der, false, zone(&rec));
-    let sent = Arc::new(Mutex::new(String::new()));
-    let s = sent.clone();
-    f.exec.on(
-        "postqueue",
-        Box::new(move |_, _| {
-            // Another message, then the probe (its sender as sendmail was given it).
-            let probe = s.lock().unwrap().clone();
-            exit(
-                0,
-                &format!(
-                    "{{\"queue_name\":\"deferred\",\"queue_id\":\"AAA1\",\"arrival_time\":1,\"sender\":\"alice@example.test\",\"recipients\":[]}}\n\
-                     {{\"queue_name\":\"active\",\"queue_id\":\"BBB2\",\"arrival_time\":1,\"sender\":\"{probe}\",\"recipients\":[]}}\n"
-                ),
-            )
-        }),
-    );
-    let s = sent.clone();
-    f.exec.on(
-        "sendmail",
-        Box::new(move |argv, _| {
-            *s.lock().unwrap() = argv[5].clone();
-            exit(0, "")
-        }),
-    );
-    f.exec.on("postsuper", Box::new(|_, _| exit(0, "")));
+    let (h, f, queue) = rig(dir.path(), der, "active", zone(&rec));
     let r = run(&h, check());
     assert_eq!(r.status, CheckStatus::Fail, "{}", r.detail);
-    assert!(r.detail.contains("not delivered to"), "{}", r.detail);
-    assert!(
-        r.detail.ends_with("; queue entry BBB2 deleted"),
-        "{}",
-        r.detail
+    assert_eq!(
+        r.detail,
+        "sendmail to admin@example.test: not held within 1 s (it is in the active queue): \
+         is `header_checks = regexp:/etc/postfix/firstboot-hold` in main.cf?; queue entry BBB2 deleted"
     );
+    assert!(queue.lock().unwrap().is_none());
     let calls = f.exec.calls();
     assert_eq!(calls.last().unwrap(), "postsuper -d BBB2", "{calls:?}");
+    assert!(calls.iter().all(|c| !c.starts_with("postcat")), "{calls:?}");
 }
 
 #[test]
-fn no_mailbox_skips_with_the_reason_given() {
+fn no_hold_rule_fails_before_anything_is_sent() {
     let dir = tempfile::tempdir().unwrap();
     let (der, rec) = key();
-    let (h, f, _) = rig(dir.path(), der, true, zone(&rec));
-    let mut v = check();
-    v["mail_loopback"]["to"] = json!("");
-    v["mail_loopback"]["no_mailbox"] = json!("relay mode: no mailbox on this host");
-    let r = run(&h, v);
-    assert_eq!(r.status, CheckStatus::Skipped);
-    assert_eq!(r.detail, "relay mode: no mailbox on this host");
+    let (h, f, _) = rig(dir.path(), der, "hold", zone(&rec));
+    std::fs::write(dir.path().join(HOLD), firstboot::hold_rule::placeholder()).unwrap();
+    let r = run(&h, check());
+    assert_eq!(r.status, CheckStatus::Fail);
+    assert_eq!(r.detail, "/etc/postfix/firstboot-hold holds no hold rule");
+    std::fs::remove_file(dir.path().join(HOLD)).unwrap();
+    let r = run(&h, check());
+    assert_eq!(r.status, CheckStatus::Fail);
+    assert_eq!(
+        r.detail,
+        "/etc/postfix/firstboot-hold is missing: nothing holds the probe"
+    );
     assert!(f.exec.calls().is_empty());
+}
+
+#[test]
+fn an_offline_root_is_skipped() {
+    let dir = tempfile::tempdir().unwrap();
+    let h = firstboot::host::Host::new(
+        firstboot::host::Root::new(dir.path()),
+        firstboot::host::Runner::new(Duration::from_secs(5), Redactor::default()),
+    );
+    let r = run(&h, check());
+    assert_eq!(
+        (r.status, r.detail.as_str()),
+        (CheckStatus::Skipped, "offline root")
+    );
 }

@@ -319,8 +319,11 @@ fn key_actions_plan_apply_plan_and_rollback_removes_the_keys() {
     let bodies = [
         json!({"action": {"dkim_key": {"path": "/etc/opendkim/keys/default.private", "bits": "1024", "owner": "root"}}}),
         json!({"action": {"self_signed_cert": {"cert": "/etc/ssl/fb/cert.pem", "key": "/etc/ssl/fb/key.pem", "names": ["mail.example.test"]}}}),
+        json!({"action": {"hold_rule": {"path": "/etc/postfix/firstboot-hold"}}}),
     ];
     idempotent(&mut r, &bodies);
+    let rule = r.read("/etc/postfix/firstboot-hold").unwrap();
+    assert!(firstboot::hold_rule::secret(&rule).is_some(), "{rule}");
     assert!(r
         .read("/etc/ssl/fb/cert.pem")
         .unwrap()
@@ -337,4 +340,5 @@ fn key_actions_plan_apply_plan_and_rollback_removes_the_keys() {
     rolls_back(&mut r, &b, "injected failure");
     assert!(r.read("/etc/ssl/fb/key.pem").is_none());
     assert!(r.read("/etc/opendkim/keys/default.private").is_none());
+    assert!(r.read("/etc/postfix/firstboot-hold").is_none());
 }

@@ -33,6 +33,28 @@ pub fn ask(cx: &CheckCx, at: &str, given: &str) -> Result<(DName, IpAddr), Strin
     Ok((name(at)?, server(cx, given)?))
 }
 
+/// The addresses of smarthost `relay` (a manifest string; `None` when empty) as `look`
+/// answers. Pending when it has none or cannot be resolved: its records may not be
+/// visible yet.
+pub fn smarthost_addrs(
+    look: &Lookup,
+    relay: &str,
+) -> Option<Result<Vec<IpAddr>, (super::CheckStatus, String)>> {
+    let relay = relay.trim().trim_end_matches('.');
+    if relay.is_empty() {
+        return None;
+    }
+    let pending = super::CheckStatus::Pending;
+    Some(match name(relay).and_then(|n| look.addrs(&n)) {
+        Ok(a) if !a.is_empty() => Ok(a),
+        Ok(_) => Err((
+            pending,
+            format!("smarthost {relay} has no address at {}", look.server),
+        )),
+        Err(e) => Err((pending, format!("cannot resolve smarthost {relay}: {e}"))),
+    })
+}
+
 /// A domain name from the manifest.
 pub fn name(s: &str) -> Result<DName, String> {
     DName::parse(s.trim().trim_end_matches('.'))

@@ -1,43 +1,46 @@
 //! The `mail_loopback` check (`mail.loopback`): a message goes out through the host's
 //! own submission path and a receiver's verdict on it is DKIM, SPF and DMARC pass.
-//! 1. `sendmail` (pickup, cleanup, the OpenDKIM milter, as for any local submission)
-//!    delivers it to a mailbox of this host; the signed copy is read from the Maildir
-//!    and removed (so is the queue entry, should delivery not happen in time);
+//! 1. `sendmail` submits it (pickup, cleanup, the OpenDKIM milter, as for any mail that
+//!    leaves) with this host's secret hold header ([`crate::hold_rule`]): Postfix's
+//!    `header_checks` put it in the hold queue once signed, so it is never delivered;
+//!    its signed copy is read with `postcat` and the queue entry deleted;
 //! 2. that copy is judged in-process as a receiving MTA would (`dns::receive`,
 //!    mail-auth through our DNS client): its DKIM signature against the key the DNS
-//!    serves, SPF for each public address of the host with its HELO name and the
-//!    envelope sender, DMARC alignment and policy.
+//!    serves, SPF with the envelope sender for each address the mail leaves from (the
+//!    host's public addresses and HELO name; in relay mode the smarthost's addresses and
+//!    name), DMARC alignment and policy. This works in every mode and reads no mailbox.
 //!
 //! It is not sent to the host's own port 25: the host trusts its own addresses (it
 //! signs mail from them instead of verifying it), so it is no receiver to ask. A DKIM,
 //! SPF or DMARC fail fails; none or temperror (a record not visible yet) is pending.
 
-use super::dnsq::{lookup, server};
+use super::dnsq::{lookup, public_addresses, server, smarthost_addrs};
 use super::loopback_msg::{message, strip_delivery, verdict};
 use super::queue::parse as parse_queue;
 use super::{Check, CheckCx, CheckResult, CheckStatus};
 use crate::dns::receive::judge;
+use crate::hold_rule::secret;
 use serde::Deserialize;
-use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
 fn wait_seconds() -> u64 {
     20
 }
 
-/// A loopback message from `from` to `to`, whose mailbox is the Maildir `maildir`.
+/// A loopback message from `from` to `to`, held by the rule in `hold_file`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LoopbackCheck {
     /// Sender (an address of the signed domain); the envelope sender adds `+<token>`.
     pub from: String,
-    /// Recipient, a mailbox on this host (empty: skipped, there is none).
+    /// Recipient (the message is held, never delivered to it).
     pub to: String,
-    /// The recipient's Maildir (its `new/` and `cur/` are watched).
-    pub maildir: String,
-    /// Why there is no mailbox to use, when `to` is empty (the skip's reason).
+    /// The `header_checks` table holding the hold rule ([`crate::hold_rule`]).
+    pub hold_file: String,
+    /// The smarthost in relay mode (empty: none): mail leaves from its addresses, with
+    /// its name as HELO, so the message is judged as coming from there.
     #[serde(default)]
-    pub no_mailbox: String,
+    pub relay_host: String,
     /// The host's public IPv4 address (empty: none): the message is judged from it.
     #[serde(default)]
     pub ipv4: String,
@@ -49,7 +52,7 @@ pub struct LoopbackCheck {
     /// Server to ask (empty: the first nameserver of /etc/resolv.conf).
     #[serde(default)]
     pub server: String,
-    /// How long delivery may take (default 20).
+    /// How long Postfix may take to hold it (default 20).
     #[serde(default = "wait_seconds")]
     pub wait_seconds: u64,
 }
@@ -73,36 +76,16 @@ impl LoopbackCheck {
         }
     }
 
-    /// Wait for a file in `new/` (or `cur/`, when a client saw it) holding `token`; read
-    /// it and remove it.
-    fn take(&self, cx: &CheckCx, token: &str) -> Result<String, String> {
-        let base = self.maildir.trim_end_matches('/');
-        let dirs: Vec<_> = ["new", "cur"]
-            .iter()
-            .map(|d| cx.host.root.path(format!("{base}/{d}")))
-            .collect::<Result<_, _>>()
-            .map_err(|e| e.to_string())?;
-        let end = Instant::now() + Duration::from_secs(self.wait_seconds);
-        loop {
-            let entries = dirs.iter().flat_map(std::fs::read_dir);
-            for e in entries.flatten().flatten() {
-                let Ok(text) = std::fs::read_to_string(e.path()) else {
-                    continue;
-                };
-                if text.contains(token) {
-                    std::fs::remove_file(e.path())
-                        .map_err(|err| format!("cannot remove {}: {err}", e.path().display()))?;
-                    return Ok(text);
-                }
-            }
-            if Instant::now() >= end {
-                return Err(format!(
-                    "not delivered to {} within {} s",
-                    dirs[0].display(),
-                    self.wait_seconds
-                ));
-            }
-            std::thread::sleep(Duration::from_millis(200));
+    /// The secret of the hold rule (an error saying what is wrong when there is none).
+    fn secret(&self, cx: &CheckCx) -> Result<String, String> {
+        let file = self.hold_file.trim();
+        let data = cx.host.root.read(file).map_err(|e| e.to_string())?;
+        let Some(data) = data else {
+            return Err(format!("{file} is missing: nothing holds the probe"));
+        };
+        match secret(&String::from_utf8_lossy(&data)) {
+            Some(s) => Ok(s.to_string()),
+            None => Err(format!("{file} holds no hold rule")),
         }
     }
 
@@ -119,7 +102,32 @@ impl LoopbackCheck {
         }
     }
 
-    /// Delete the probe's queue entries (a delivery that did not happen in time).
+    /// Wait until the probe of `sender` is in the hold queue: its queue id.
+    fn held(&self, cx: &CheckCx, sender: &str) -> Result<String, String> {
+        let end = Instant::now() + Duration::from_secs(self.wait_seconds);
+        let mut seen = String::new();
+        loop {
+            let queued = parse_queue(&self.run_cmd(cx, &["postqueue", "-j"], None)?)?;
+            let probe = queued
+                .into_iter()
+                .find(|m| m.sender.eq_ignore_ascii_case(sender));
+            match probe {
+                Some(m) if m.queue_name == "hold" => return Ok(m.queue_id),
+                Some(m) => seen = format!(" (it is in the {} queue)", m.queue_name),
+                None => {}
+            }
+            if Instant::now() >= end {
+                return Err(format!(
+                    "not held within {} s{seen}: is `header_checks = regexp:{}` in main.cf?",
+                    self.wait_seconds,
+                    self.hold_file.trim()
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Delete the probe's queue entries (any queue): `; …` to add to a failure.
     fn purge(&self, cx: &CheckCx, sender: &str) -> String {
         let listed = self
             .run_cmd(cx, &["postqueue", "-j"], None)
@@ -145,30 +153,24 @@ impl LoopbackCheck {
         }
     }
 
-    fn probe(&self, cx: &CheckCx, ips: &[IpAddr]) -> Result<(CheckStatus, String), String> {
+    /// Submit the probe and take its signed copy out of the hold queue.
+    fn signed_copy(&self, cx: &CheckCx, secret: &str) -> Result<(String, String), String> {
         let token = token();
         let sender = self.sender(&token);
-        let msg = message(&self.from, &self.to, &self.hostname, &token);
+        let msg = message(&self.from, &self.to, &self.hostname, &token, secret);
         let to = self.to.trim();
         self.run_cmd(
             cx,
             &["sendmail", "-i", "-N", "never", "-f", &sender, "--", to],
             Some(msg.as_bytes()),
         )?;
-        let signed = match self.take(cx, &token) {
-            Ok(s) => s,
-            Err(e) => return Err(format!("sendmail to {to}: {e}{}", self.purge(cx, &sender))),
-        };
-        let srv = server(cx, &self.server)?;
-        let look = lookup(cx, srv);
-        let judged = judge(
-            &look,
-            &strip_delivery(&signed),
-            ips,
-            self.hostname.trim(),
-            &sender,
-        )?;
-        Ok(verdict(&judged, srv))
+        let id = self
+            .held(cx, &sender)
+            .map_err(|e| format!("sendmail to {to}: {e}{}", self.purge(cx, &sender)))?;
+        let copy = self.run_cmd(cx, &["postcat", "-bh", "-q", &id], None);
+        self.run_cmd(cx, &["postsuper", "-d", &id, "hold"], None)
+            .map_err(|e| format!("held probe {id} not deleted: {e}"))?;
+        Ok((copy?, sender))
     }
 }
 
@@ -182,27 +184,44 @@ impl Check for LoopbackCheck {
     }
 
     fn run(&self, cx: &CheckCx) -> CheckResult {
-        let name = match self.to.trim() {
-            "" => "a message sent here passes DKIM, SPF and DMARC".to_string(),
-            to => format!("a message to {to} passes DKIM, SPF and DMARC"),
+        let name = "a message sent from here passes DKIM, SPF and DMARC".to_string();
+        let fail = |why: String| CheckResult::new(name.clone(), CheckStatus::Fail, why);
+        let mut ips = match public_addresses(cx, &[&self.ipv4, &self.ipv6]) {
+            Ok(a) => a,
+            Err((st, why)) if self.relay_host.trim().is_empty() => {
+                return CheckResult::new(name, st, why)
+            }
+            Err(_) => Vec::new(),
         };
         if !cx.host.is_live() {
             return CheckResult::new(name, CheckStatus::Skipped, "offline root");
         }
-        if self.to.trim().is_empty() {
-            let why = match self.no_mailbox.trim() {
-                "" => "no mailbox on this host to read the message back from",
-                w => w,
-            };
-            return CheckResult::new(name, CheckStatus::Skipped, why);
-        }
-        let ips = match super::dnsq::public_addresses(cx, &[&self.ipv4, &self.ipv6]) {
-            Ok(a) => a,
-            Err((st, why)) => return CheckResult::new(name, st, why),
+        let secret = match self.secret(cx) {
+            Ok(s) => s,
+            Err(e) => return fail(e),
         };
-        match self.probe(cx, &ips) {
-            Ok((s, d)) => CheckResult::new(name, s, d),
-            Err(e) => CheckResult::new(name, CheckStatus::Fail, e),
+        let srv = match server(cx, &self.server) {
+            Ok(s) => s,
+            Err(e) => return fail(e),
+        };
+        let look = lookup(cx, srv);
+        let mut helo = self.hostname.trim();
+        if let Some(relay) = smarthost_addrs(&look, &self.relay_host) {
+            match relay {
+                Ok(a) => (ips, helo) = (a, self.relay_host.trim().trim_end_matches('.')),
+                Err((st, why)) => return CheckResult::new(name, st, why),
+            }
+        }
+        let (signed, sender) = match self.signed_copy(cx, &secret) {
+            Ok(c) => c,
+            Err(e) => return fail(e),
+        };
+        match judge(&look, &strip_delivery(&signed), &ips, helo, &sender) {
+            Ok(judged) => {
+                let (st, detail) = verdict(&judged, srv);
+                CheckResult::new(name, st, detail)
+            }
+            Err(e) => fail(e),
         }
     }
 }

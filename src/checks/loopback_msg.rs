@@ -5,18 +5,21 @@ use super::CheckStatus;
 use crate::dns::receive::{Judgement, Outcome};
 use std::net::IpAddr;
 
-/// The probe message (Postfix adds Date and Message-ID on submission).
-pub fn message(from: &str, to: &str, hostname: &str, token: &str) -> String {
+/// The probe message (Postfix adds Date and Message-ID on submission), with the hold
+/// header carrying `secret` (it is held once signed, never delivered).
+pub fn message(from: &str, to: &str, hostname: &str, token: &str, secret: &str) -> String {
+    let hold = crate::hold_rule::HEADER;
     format!(
-        "From: <{from}>\nTo: <{to}>\nSubject: firstboot loopback {token}\n\n\
+        "From: <{from}>\nTo: <{to}>\n{hold}: {secret}\nSubject: firstboot loopback {token}\n\n\
          A probe of firstboot validate on {hostname} (check mail.loopback), removed once read.\n\
          token {token}\n"
     )
 }
 
-/// Header names delivery added (and a receiver's results); they are dropped before the
-/// copy is judged, as a receiver never sees them.
-const DELIVERY: [&str; 5] = [
+/// Header names delivery added (and a receiver's results), and the hold header; they
+/// are dropped before the copy is judged, as a receiver never sees them.
+const DELIVERY: [&str; 6] = [
+    "x-firstboot-hold",
     "return-path",
     "delivered-to",
     "authentication-results",
@@ -173,10 +176,16 @@ token 0011\n\
             "b@example.test",
             "mail.example.test",
             "t0k",
+            "5ec",
         );
         assert!(m.starts_with(
-            "From: <a@example.test>\nTo: <b@example.test>\nSubject: firstboot loopback t0k\n\n"
+            "From: <a@example.test>\nTo: <b@example.test>\nX-Firstboot-Hold: 5ec\nSubject: firstboot loopback t0k\n\n"
         ));
+        let held = "DKIM-Signature: v=1\nX-Firstboot-Hold: 5ec\nFrom: <a@example.test>\n\nbody\n";
+        assert_eq!(
+            strip_delivery(held),
+            "DKIM-Signature: v=1\nFrom: <a@example.test>\n\nbody\n"
+        );
     }
 
     fn o(result: &'static str, missing: bool) -> Outcome {

@@ -5,7 +5,7 @@
 //! addresses too. No record visible is pending; two records, a parse error, 11 lookups
 //! or any result but `pass` fail.
 
-use super::dnsq::{addresses, ask, list, lookup, name};
+use super::dnsq::{addresses, ask, list, lookup, smarthost_addrs};
 use super::{Check, CheckCx, CheckResult, CheckStatus};
 use crate::dns::spf::{evaluate, evaluate_helo, parse, walk, word, MAX_LOOKUPS};
 use mail_auth::SpfResult;
@@ -101,29 +101,10 @@ impl Check for SpfCheck {
             let why = format!("no usable record at {}", tree.broken.join("; "));
             return r(CheckStatus::Fail, why).with_hint("fix or remove that include:");
         }
-        if let Some(relay) = self
-            .relay_host
-            .trim()
-            .strip_suffix('.')
-            .or(Some(self.relay_host.trim()))
-            .filter(|s| !s.is_empty())
-        {
-            let got = name(relay).and_then(|n| look.addrs(&n));
-            match got {
-                Ok(a) if !a.is_empty() => senders.extend(a),
-                Ok(_) => {
-                    return r(
-                        CheckStatus::Pending,
-                        format!("smarthost {relay} has no address at {server}"),
-                    )
-                }
-                Err(e) => {
-                    return r(
-                        CheckStatus::Pending,
-                        format!("cannot resolve smarthost {relay}: {e}"),
-                    )
-                }
-            }
+        match smarthost_addrs(&look, &self.relay_host) {
+            Some(Ok(a)) => senders.extend(a),
+            Some(Err((st, why))) => return r(st, why),
+            None => {}
         }
         if senders.is_empty() {
             return r(

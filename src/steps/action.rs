@@ -24,6 +24,8 @@ pub enum ActionStep {
     AcmeCert(actions::acme_cert::AcmeCert),
     /// Postfix's SASL client credentials for a smarthost, from a password file.
     SaslPasswd(actions::sasl_passwd::SaslPasswd),
+    /// The loopback probe's secret hold rule (a Postfix `header_checks` table).
+    HoldRule(actions::hold_rule::HoldRule),
 }
 
 impl ActionStep {
@@ -54,6 +56,7 @@ impl ActionStep {
             ActionStep::SelfSignedCert(a) => a,
             ActionStep::AcmeCert(a) => a,
             ActionStep::SaslPasswd(a) => a,
+            ActionStep::HoldRule(a) => a,
         }
     }
 }

@@ -2,6 +2,7 @@
 
 pub mod acme_cert;
 pub mod dkim_key;
+pub mod hold_rule;
 pub mod publish_records;
 pub mod sasl_passwd;
 pub mod self_signed_cert;

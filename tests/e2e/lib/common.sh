@@ -65,6 +65,22 @@ e2e_assert_contains() { # HAYSTACK NEEDLE WHAT
   [[ "$1" == *"$2"* ]] || e2e_fail "$3: '$2' not found in: $(printf '%s' "$1" | head -c 300)"
 }
 
+# `firstboot validate --json MODULE` on mail: "STATUS DETAIL" of check ID.
+e2e_check_json() { # MODULE ID
+  { e2e_exec mail -- firstboot validate --json "$1" 2>/dev/null || true; } |
+    jq -r --arg id "$2" '.modules[].checks[] | select(.id == $id) | "\(.status) \(.detail)"'
+}
+
+# mail.loopback on mail says STATUS with a detail starting with DETAIL, and its probe,
+# held once signed, is no longer in the queue (nor anything else).
+e2e_assert_loopback() { # STATUS DETAIL WHAT
+  local got left
+  got=$(e2e_check_json 9-mail_config mail.loopback)
+  [[ "$got" == "$1 $2"* ]] || e2e_fail "mail.loopback $3: want $1 '$2', got '$got'"
+  left=$(e2e_exec mail -- postqueue -j)
+  [[ -z "$left" ]] || e2e_fail "mail.loopback $3 left a queue entry: $left"
+}
+
 # `firstboot validate`'s table says STATUS for check ID, whose line (wrapped over
 # several lines when long) holds TEXT: compared with all runs of blanks as one space.
 e2e_assert_check() { # VALIDATE_OUTPUT STATUS ID TEXT WHAT

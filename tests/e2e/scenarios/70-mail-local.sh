@@ -95,7 +95,8 @@ print("dkim=%s d=%s spf=%s dmarc=%s" % ("pass" if ok else "fail", d, res, dmarc)
 # Mail from mail to bob@example.net, once submitted locally (sendmail: the
 # non-SMTP milter path) and once over SMTP on 127.0.0.1 (smtpd's milters),
 # arrives on world DKIM-signed by example.test: dkimverify passes against the
-# test DNS, pyspf says pass for mail's address, DMARC computed from both passes.
+# test DNS, pyspf says pass for mail's address, DMARC computed from both passes;
+# validate's mail.loopback says the same of its own probe.
 scenario_mail_local_signed_to_world() {
   _mail_local_run
   local token file verdict how ip
@@ -124,6 +125,9 @@ scenario_mail_local_signed_to_world() {
   done
   # And what dkimverify itself says, on the last one.
   e2e_assert_contains "$(e2e_exec world -- sh -c 'dkimverify <"$1"' sh "$file" 2>&1)" "signature ok" "dkimverify"
+  # firstboot's own end-to-end check agrees in local mode: its probe, held once signed,
+  # passes DKIM, SPF and DMARC for both addresses and leaves nothing queued.
+  e2e_assert_loopback pass "dkim=pass spf=pass dmarc=pass" "in local mode"
 }
 
 # An input Postfix refuses (a log file outside its maillog_file_prefixes, which our

@@ -188,7 +188,8 @@ scenario_mail_relay_front_end_forwards() {
 # Relay mode as a user runs it: the whole standard profile (no --only) with
 # publication to the test DNS. Mail submitted on mail leaves through world's
 # smarthost signed by OpenDKIM for example.test, and world's dkimverify
-# (python3-dkim) passes against the DKIM record the run published. Uses
+# (python3-dkim) passes against the DKIM record the run published, and validate's
+# mail.loopback judges its own probe as coming from the smarthost. Uses
 # 70-mail-local.sh's end (milters stopped) and 30-dns.sh's save/restore.
 scenario_mail_relay_signed_dkimverify() {
   local token file out
@@ -210,4 +211,7 @@ scenario_mail_relay_signed_dkimverify() {
   file=$(_relay_delivered "$token")
   e2e_assert_contains "$(e2e_exec world -- cat "$file")" "d=example.test" "DKIM-Signature of the relayed message"
   e2e_assert_contains "$(e2e_exec world -- sh -c 'dkimverify <"$1"' sh "$file" 2>&1)" "signature ok" "dkimverify"
+  # validate's probe, held once signed, judged as coming from the smarthost (world).
+  e2e_assert_loopback pass "dkim=pass spf=pass dmarc=pass" "in relay mode"
+  e2e_assert_contains "$(e2e_check_json 9-mail_config mail.loopback)" "from ${E2E_HOST_V4[world]}" "mail.loopback in relay mode"
 }
