@@ -8,6 +8,7 @@ the sequential baseline, and the span of the DNS traffic measured (`span`).
   dns-delay.py serve LISTEN UPSTREAM DELAY_MS LOG
   dns-delay.py replay SERVER LOG        prints the wall time in ms and the query count
   dns-delay.py span LOG                 ms from the first query to the last answer
+  dns-delay.py timeline LOG             each query's offset in ms, with its name and type
 """
 import socket
 import struct
@@ -109,11 +110,36 @@ def replay(server, log):
     print("%.1f %d" % ((time.monotonic() - t0) * 1000, len(msgs)))
 
 
+def question(msg):
+    """The name and type asked in a DNS message."""
+    i, labels = 12, []
+    while i < len(msg) and msg[i]:
+        labels.append(msg[i + 1 : i + 1 + msg[i]].decode("ascii", "replace"))
+        i += 1 + msg[i]
+    qtype = int.from_bytes(msg[i + 1 : i + 3], "big") if i + 3 <= len(msg) else 0
+    names = {1: "A", 28: "AAAA", 16: "TXT", 15: "MX", 12: "PTR", 52: "TLSA", 48: "DNSKEY", 6: "SOA"}
+    return ".".join(labels) + ".", names.get(qtype, str(qtype))
+
+
+def timeline(log):
+    """Each query's offset from the first, in ms, with its question."""
+    es = entries(log)
+    if not es:
+        return
+    t0 = float(es[0][0])
+    for e in es:
+        if e[1] == "q":
+            name, qtype = question(bytes.fromhex(e[2]))
+            print("%7.1f %-5s %s" % ((float(e[0]) - t0) * 1000, qtype, name))
+
+
 if __name__ == "__main__":
     if sys.argv[1] == "serve":
         serve(sys.argv[2], sys.argv[3], float(sys.argv[4]), sys.argv[5])
     elif sys.argv[1] == "replay":
         replay(sys.argv[2], sys.argv[3])
+    elif sys.argv[1] == "timeline":
+        timeline(sys.argv[2])
     elif sys.argv[1] == "span":
         span(sys.argv[2])
     else:

@@ -7,6 +7,9 @@
 #
 #   sudo bench/validate.sh [RUNS]     (default 3 per delay; delays BENCH_DELAYS="0 50 100")
 #
+# BENCH_TIMELINE=1 also prints, on stderr, each query of the last run at each delay
+# (offset in ms, type, name), then the replay's: what a check asks late shows there.
+#
 # The dev build (dependencies optimized): the figures are the network's. It takes the
 # e2e lock itself (E2E_LOCK_WAIT seconds at most).
 set -euo pipefail
@@ -76,6 +79,7 @@ bench_validate() {
     wall=$(_bv_median "${walls[@]}")
     dns=$(_bv_median "${spans[@]}")
     read -r seq queries < <(e2e_exec mail -- python3 "$bench/dns-delay.py" replay 127.0.0.1 "$_BV_LOG")
+    ((${BENCH_TIMELINE:-0})) && e2e_exec mail -- python3 "$bench/dns-delay.py" timeline "$_BV_LOG" >&2
     if ((d > 0)); then
       printf '%-7s %-10s %-8s %-18s %s\n' "${d}ms" "${wall}ms" "$queries" \
         "${dns}ms ($(echo "scale=1; $dns / $d" | bc)x)" "${seq}ms ($(echo "scale=1; $seq / $d" | bc)x)"

@@ -39,6 +39,7 @@ fn a_failing_check_is_logged_at_warn_a_passing_one_is_not() {
         redactor: &redactor,
         timeout: Duration::from_millis(200),
         retry: firstboot::checks::Retry::NONE,
+        answers: Default::default(),
     };
     tracing::subscriber::with_default(sub, || run_checks(&cx, &checks, &mut |_| {}));
     let log = String::from_utf8(buf.lock().unwrap().clone()).unwrap();

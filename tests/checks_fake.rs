@@ -36,6 +36,7 @@ fn cx<'a>(h: &'a firstboot::host::Host, r: &'a Redactor, retry: Retry) -> CheckC
         redactor: r,
         timeout: Duration::from_millis(200),
         retry,
+        answers: Default::default(),
     }
 }
 

@@ -89,6 +89,8 @@ fn dkim_check_pass_pending_fail() {
 
     let (_, other) = key();
     zone.lock().unwrap()[0].2 = Box::leak(other.into_boxed_str());
+    // A pass of its own: the answer of the last one is not reused.
+    let cx = common::check_cx(&h, &redactor, Duration::from_millis(200));
     let r = c.run(&cx);
     assert_eq!(r.status, CheckStatus::Fail, "{}", r.detail);
     assert_eq!(r.detail, "the record publishes another key at 192.0.2.53");

@@ -432,3 +432,56 @@ fn dnssec_of_a_signed_zone_not_validated_by_the_server_passes_saying_so() {
         r.detail
     );
 }
+
+#[test]
+fn answers_with_records_are_shared_within_a_pass_and_asked_again_in_the_next() {
+    use firstboot::dns::lookup::{Lookup, Shared};
+    use firstboot::dns::wire::Client;
+    use firstboot::dns::DName;
+    let dir = tempfile::tempdir().unwrap();
+    let (h, fakes) = host(dir.path());
+    let asked = Arc::new(Mutex::new(Vec::new()));
+    let zone: Zone = Arc::new(Mutex::new(good()));
+    *fakes.net.handler.lock().unwrap() = Some(Arc::new(serve(zone, asked.clone())));
+    let client = || Client {
+        net: h.net.as_ref(),
+        timeout: Duration::from_millis(200),
+    };
+    let server = SERVER.parse().unwrap();
+    let shared = Shared::default();
+    let name = DName::parse("example.test").unwrap();
+    let empty = DName::parse("nothing.example.test").unwrap();
+    for _ in 0..2 {
+        let l = Lookup::new(client(), server).sharing(&shared);
+        assert_eq!(l.txt(&name).unwrap().len(), 2);
+        assert!(l.txt(&empty).unwrap().is_empty());
+    }
+    let other = Lookup::new(client(), "192.0.2.54".parse().unwrap()).sharing(&shared);
+    other.txt(&name).unwrap();
+    let got = asked.lock().unwrap().clone();
+    let count = |q: &str| got.iter().filter(|a| a.ends_with(q)).count();
+    assert_eq!(count("192.0.2.53:53 TXT example.test."), 1, "{got:?}");
+    assert_eq!(
+        count("192.0.2.53:53 TXT nothing.example.test."),
+        2,
+        "{got:?}"
+    );
+    assert_eq!(count("192.0.2.54:53 TXT example.test."), 1, "{got:?}");
+
+    // Each run_checks is a pass of its own: a second one asks again.
+    asked.lock().unwrap().clear();
+    let redactor = Redactor::default();
+    let cx = common::check_cx(&h, &redactor, Duration::from_millis(200));
+    let check: CheckKind = serde_json::from_value(spf()).unwrap();
+    let d = [Declared::new("dns.spf", check)];
+    assert_eq!(
+        run_checks(&cx, &d, &mut |_| {})[0].status,
+        CheckStatus::Pass
+    );
+    let first = asked.lock().unwrap().len();
+    assert_eq!(
+        run_checks(&cx, &d, &mut |_| {})[0].status,
+        CheckStatus::Pass
+    );
+    assert_eq!(asked.lock().unwrap().len(), 2 * first);
+}

@@ -49,6 +49,7 @@ fn run(managed: bool, out: CommandOutput) -> (CheckResult, Vec<String>) {
         redactor: &redactor,
         timeout: Duration::from_millis(200),
         retry: Retry::NONE,
+        answers: Default::default(),
     };
     let r = run_checks(&cx, &check(managed), &mut |_| {})[0].clone();
     (r, fakes.exec.calls())

@@ -122,7 +122,8 @@ fn rig(
 fn check() -> Value {
     json!({"mail_loopback": {"from": "firstboot-loopback@example.test",
         "to": "admin@example.test", "hold_file": format!("/{HOLD}"), "ipv4": "192.0.2.10",
-        "hostname": "mail.example.test", "server": "192.0.2.53", "wait_seconds": 1}})
+        "hostname": "mail.example.test", "server": "192.0.2.53", "wait_seconds": 1,
+        "dkim_record": "default._domainkey.example.test"}})
 }
 
 fn run(h: &firstboot::host::Host, kind: Value) -> CheckResult {
@@ -363,4 +364,28 @@ fn an_offline_root_is_skipped() {
         (r.status, r.detail.as_str()),
         (CheckStatus::Skipped, "offline root")
     );
+}
+
+#[test]
+fn what_the_judgement_asks_is_asked_once_dmarc_up_the_tree() {
+    let dir = tempfile::tempdir().unwrap();
+    let (der, rec) = key();
+    let (h, f, _) = rig(dir.path(), der, "hold", zone(&rec));
+    let asked = Arc::new(Mutex::new(Vec::new()));
+    let z: Zone = Arc::new(Mutex::new(zone(&rec)));
+    *f.net.handler.lock().unwrap() = Some(Arc::new(serve(z, asked.clone())));
+    let r = run(&h, check());
+    assert_eq!(r.status, CheckStatus::Pass, "{}", r.detail);
+    let got = asked.lock().unwrap().clone();
+    for q in [
+        "TXT default._domainkey.example.test.",
+        "TXT example.test.",
+        "TXT mail.example.test.",
+        "TXT _dmarc.example.test.",
+        "TXT _dmarc.test.",
+    ] {
+        let n = got.iter().filter(|a| a.ends_with(q)).count();
+        assert_eq!(n, 1, "{q} in {got:?}");
+    }
+    assert_eq!(got.len(), 5, "nothing else is asked: {got:?}");
 }

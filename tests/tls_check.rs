@@ -177,6 +177,7 @@ fn run_yaml(host: &firstboot::host::Host, yaml: &str) -> CheckResult {
         redactor: &redactor,
         timeout: Duration::from_secs(5),
         retry: Retry::NONE,
+        answers: Default::default(),
     };
     c.run(&cx)
 }

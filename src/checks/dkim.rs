@@ -4,18 +4,16 @@
 //! the same public key (`p=`, not revoked, `k=rsa`). A record not visible (yet) is
 //! pending, as in the `records` check; one visible with another key fails.
 
+use super::dnsq::{lookup, server};
 use super::{Check, CheckCx, CheckResult, CheckStatus};
 use crate::dns::decl::RType;
 use crate::dns::name::DName;
-use crate::dns::query::{query, system_server};
 use crate::dns::record::Data;
 use crate::dns::source::dkim_txt;
-use crate::dns::wire::Client;
 use data_encoding::BASE64;
 use rsa::pkcs8::DecodePublicKey;
 use rsa::traits::PublicKeyParts;
 use serde::Deserialize;
-use std::net::IpAddr;
 
 fn default_min_bits() -> u32 {
     1024
@@ -107,15 +105,6 @@ pub fn judge(ours: &str, found: &[String], min_bits: u32) -> (CheckStatus, Strin
     (CheckStatus::Fail, why)
 }
 
-impl DkimCheck {
-    fn server(&self, cx: &CheckCx) -> Result<IpAddr, String> {
-        match self.server.trim() {
-            "" => system_server(&cx.host.root).map_err(|e| e.to_string()),
-            s => s.parse().map_err(|_| format!("{s:?} is not an IP address")),
-        }
-    }
-}
-
 impl Check for DkimCheck {
     fn run(&self, cx: &CheckCx) -> CheckResult {
         let name = format!("DKIM key {} matches {}", self.key, self.record);
@@ -131,15 +120,11 @@ impl Check for DkimCheck {
             Ok(n) => n,
             Err(e) => return CheckResult::new(name, CheckStatus::Fail, e),
         };
-        let server = match self.server(cx) {
+        let server = match server(cx, &self.server) {
             Ok(s) => s,
             Err(e) => return CheckResult::new(name, CheckStatus::Fail, e),
         };
-        let client = Client {
-            net: cx.host.net.as_ref(),
-            timeout: cx.timeout,
-        };
-        let answer = match query(client, server, &owner, RType::Txt) {
+        let answer = match lookup(cx, server).get(&owner, RType::Txt) {
             Ok(a) => a,
             Err(e) => {
                 let why = format!("cannot resolve at {server}: {e}");

@@ -18,13 +18,14 @@ pub fn server(cx: &CheckCx, given: &str) -> Result<IpAddr, String> {
     }
 }
 
-/// A resolver on `server` through the host's network, bounded by the check timeout.
+/// A resolver on `server` through the host's network, bounded by the check timeout,
+/// sharing answers with the other checks of the pass.
 pub fn lookup<'a>(cx: &'a CheckCx, server: IpAddr) -> Lookup<'a> {
     let client = Client {
         net: cx.host.net.as_ref(),
         timeout: cx.timeout,
     };
-    Lookup::new(client, server)
+    Lookup::new(client, server).sharing(&cx.answers)
 }
 
 /// The name a check asks about and the server it asks (see [`name`], [`server`]): the

@@ -18,6 +18,8 @@ use super::dnsq::{lookup, public_addresses, server, smarthost_addrs};
 use super::loopback_msg::{message, strip_delivery, verdict};
 use super::queue::parse as parse_queue;
 use super::{Check, CheckCx, CheckResult, CheckStatus};
+use crate::dns::decl::RType;
+use crate::dns::name::DName;
 use crate::dns::receive::judge;
 use crate::hold_rule::secret;
 use serde::Deserialize;
@@ -49,6 +51,10 @@ pub struct LoopbackCheck {
     pub ipv6: String,
     /// The host's name: its HELO name.
     pub hostname: String,
+    /// The DKIM key record's name (`<selector>._domainkey.<domain>`; empty: unknown),
+    /// asked while the message is being signed.
+    #[serde(default)]
+    pub dkim_record: String,
     /// Server to ask (empty: the first nameserver of /etc/resolv.conf).
     #[serde(default)]
     pub server: String,
@@ -153,6 +159,27 @@ impl LoopbackCheck {
         }
     }
 
+    /// The TXT questions a receiver asks of the probe: the DKIM key, SPF of the sender's
+    /// domain and of the HELO name, and DMARC at the sender's domain and each name above
+    /// it (mail-auth walks up the tree).
+    fn questions(&self, helo: &str) -> Vec<(DName, RType)> {
+        let domain = self.from.trim().rsplit_once('@').map_or("", |(_, d)| d);
+        let mut names = vec![self.dkim_record.trim(), domain, helo];
+        let mut at = domain;
+        let dmarc: Vec<String> = std::iter::from_fn(|| {
+            let here = (!at.is_empty()).then(|| format!("_dmarc.{at}"));
+            at = at.split_once('.').map_or("", |(_, up)| up);
+            here
+        })
+        .collect();
+        names.extend(dmarc.iter().map(String::as_str));
+        names
+            .into_iter()
+            .filter_map(|n| DName::parse(n.trim_end_matches('.')).ok())
+            .map(|n| (n, RType::Txt))
+            .collect()
+    }
+
     /// Submit the probe and take its signed copy out of the hold queue.
     fn signed_copy(&self, cx: &CheckCx, secret: &str) -> Result<(String, String), String> {
         let token = token();
@@ -212,7 +239,13 @@ impl Check for LoopbackCheck {
                 Err((st, why)) => return CheckResult::new(name, st, why),
             }
         }
-        let (signed, sender) = match self.signed_copy(cx, &secret) {
+        // What the judgement will ask, asked while the message is being signed.
+        let ask = self.questions(helo);
+        let copy = std::thread::scope(|s| {
+            s.spawn(|| look.prefetch(&ask));
+            self.signed_copy(cx, &secret)
+        });
+        let (signed, sender) = match copy {
             Ok(c) => c,
             Err(e) => return fail(e),
         };

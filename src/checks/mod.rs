@@ -41,7 +41,8 @@ use serde::Deserialize;
 use std::time::Duration;
 
 /// What a check may use: the host boundary, the secret mask, a time limit for anything
-/// that waits (commands, DNS queries) and the retry policy.
+/// that waits (commands, DNS queries), the retry policy and the DNS answers of the pass.
+#[derive(Clone)]
 pub struct CheckCx<'a> {
     /// The host boundary (files through its root, commands, network).
     pub host: &'a Host,
@@ -51,6 +52,9 @@ pub struct CheckCx<'a> {
     pub timeout: Duration,
     /// How failures of checks that may settle are retried.
     pub retry: Retry,
+    /// DNS answers with records, shared by the checks of one pass ([`run_checks`] starts
+    /// each pass with none).
+    pub answers: crate::dns::lookup::Shared,
 }
 
 /// One check kind.

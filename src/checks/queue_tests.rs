@@ -128,6 +128,7 @@ fn postqueue_is_asked_and_its_failures_fail() {
         redactor: &redactor,
         timeout: Duration::from_secs(1),
         retry: Retry::NONE,
+        answers: Default::default(),
     };
     f.exec.on(
         "postqueue",

@@ -25,6 +25,7 @@ fn run(h: &Host, c: &SmtpCheck) -> CheckResult {
         redactor: &redactor,
         timeout: Duration::from_secs(1),
         retry: Retry::NONE,
+        answers: Default::default(),
     };
     c.run(&cx)
 }

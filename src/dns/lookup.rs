@@ -10,10 +10,27 @@ use super::record::Data;
 use super::wire::Client;
 use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 /// One answer, or why there is none (the server could not be asked).
 pub type Got = Result<Answer, String>;
+
+/// Answers with records, shared by the lookups of one pass of checks: a question several
+/// checks ask (the DKIM key, SPF, DMARC) goes out once, and a check that asks late (the
+/// loopback probe, after its message is signed) finds the answer there. Empty answers
+/// and errors are not shared: whoever asks again asks the server (a record that may
+/// appear, a server that may answer).
+#[derive(Clone, Default)]
+pub struct Shared(Arc<Mutex<SharedMap>>);
+
+/// Answers by server, name and type.
+type SharedMap = HashMap<(IpAddr, String, RType), Answer>;
+
+impl Shared {
+    fn map(&self) -> std::sync::MutexGuard<'_, SharedMap> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
 
 /// Asks one server through the host's network, remembering every answer.
 pub struct Lookup<'a> {
@@ -21,6 +38,7 @@ pub struct Lookup<'a> {
     /// The server asked.
     pub server: IpAddr,
     memo: Mutex<HashMap<(String, RType), Got>>,
+    shared: Option<Shared>,
 }
 
 impl<'a> Lookup<'a> {
@@ -30,7 +48,14 @@ impl<'a> Lookup<'a> {
             client,
             server,
             memo: Mutex::new(HashMap::new()),
+            shared: None,
         }
+    }
+
+    /// The same, taking and leaving answers with records in `shared`.
+    pub fn sharing(mut self, shared: &Shared) -> Self {
+        self.shared = Some(shared.clone());
+        self
     }
 
     fn memo(&self) -> std::sync::MutexGuard<'_, HashMap<(String, RType), Got>> {
@@ -43,7 +68,20 @@ impl<'a> Lookup<'a> {
         if let Some(g) = self.memo().get(&key) {
             return g.clone();
         }
-        let got = query(self.client, self.server, name, rtype).map_err(|e| e.to_string());
+        let wide = (self.server, key.0.clone(), rtype);
+        let known = self
+            .shared
+            .as_ref()
+            .and_then(|s| s.map().get(&wide).cloned());
+        let got = match known {
+            Some(a) => Ok(a),
+            None => query(self.client, self.server, name, rtype).map_err(|e| e.to_string()),
+        };
+        if let (Some(s), Ok(a)) = (&self.shared, &got) {
+            if !a.records.is_empty() {
+                s.map().insert(wide, a.clone());
+            }
+        }
         self.memo().insert(key, got.clone());
         got
     }

@@ -142,6 +142,7 @@ impl Prepared {
             redactor: &self.redactor,
             timeout: crate::dns::wire::TIMEOUT,
             retry: Retry::after_services(touched),
+            answers: Default::default(),
         }
     }
 

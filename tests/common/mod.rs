@@ -181,5 +181,6 @@ pub fn check_cx<'a>(
         redactor,
         timeout,
         retry: firstboot::checks::Retry::NONE,
+        answers: Default::default(),
     }
 }
