@@ -277,3 +277,52 @@ fn failures_back_off_five_minutes_doubling() {
     ));
     assert!(!self_signed(&r));
 }
+
+/// The `acme_certificate` check on the rig's host, as validate runs it.
+fn acme_check(r: &Rig) -> firstboot::checks::CheckResult {
+    use firstboot::checks::{run_checks, CheckKind, Declared};
+    let cx = common::check_cx(&r.host, &r.redactor, std::time::Duration::from_secs(1));
+    let k: CheckKind = serde_json::from_value(
+        json!({"acme_certificate": {"cert": CRT, "key": KEY, "names": [NAME]}}),
+    )
+    .unwrap();
+    run_checks(&cx, &[Declared::new("ssl.acme", k)], &mut |_| {})[0].clone()
+}
+
+#[test]
+fn the_check_warns_while_the_stand_in_is_served_and_says_when_the_next_try_is() {
+    use firstboot::checks::CheckStatus;
+    let zone: Zone = Arc::new(Mutex::new(vec![(NAME, RType::Aaaa, "2001:db8::99")]));
+    let mut r = acme_rig(&zone);
+    certbot(&r, Arc::new(Mutex::new(false)));
+    r.apply(&steps(&[body()])).unwrap();
+    let mut st = State::load(&r.host.root);
+    let next = st.next_try.unwrap();
+    let c = acme_check(&r);
+    assert_eq!(c.status, CheckStatus::Warn, "{}", c.detail);
+    let want = format!(
+        "ACME has not succeeded yet (next try from {}): a self-signed stand-in with the kept key is served (",
+        firstboot::tls::fmt_time(next)
+    );
+    assert!(c.detail.starts_with(&want), "{}", c.detail);
+    assert!(
+        c.detail
+            .contains("days left); 1 failed tries, last: mail.example.test does not resolve"),
+        "{}",
+        c.detail
+    );
+    assert!(c.hint.unwrap().contains("firstboot acme renew --now"));
+    // The time of the next try has passed: the next cron run tries.
+    st.next_try = Some(firstboot::tls::now() - 60);
+    st.last_error = None;
+    st.save(&r.host.root).unwrap();
+    let c = acme_check(&r);
+    assert!(
+        c.detail.starts_with(
+            "ACME has not succeeded yet (next try at the next cron run (every 5 minutes))"
+        ),
+        "{}",
+        c.detail
+    );
+    assert!(c.detail.ends_with("days left)"), "{}", c.detail);
+}

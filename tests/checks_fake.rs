@@ -314,3 +314,52 @@ fn a_live_hosts_checks_run_at_the_same_time() {
         "{got:?}"
     );
 }
+
+/// Which kinds talk to a daemon as a client does (`probes`: a run that changed nothing
+/// skips them, so it leaves no line in a daemon's log) and which may fail for a moment
+/// after a service restart (`settles`: retried then), from minimal declarations.
+#[test]
+fn checks_that_talk_to_daemons_probe_and_those_that_wait_on_them_settle() {
+    let kinds = [
+        (json!({"file": {"path": "/etc/x"}}), false, false),
+        (
+            json!({"command": {"argv": ["postfix", "check"]}}),
+            false,
+            true,
+        ),
+        (json!({"listen": {"name": "n", "port": 25}}), false, true),
+        (
+            json!({"dane": {"host": "mail.example.test", "cert": "/c.pem", "enabled": "true"}}),
+            true,
+            true,
+        ),
+        (
+            json!({"smtp": {"probe": "banner", "address": "192.0.2.10", "hostname": "mail.example.test"}}),
+            true,
+            true,
+        ),
+        (
+            json!({"tls": {"name": "n", "port": 993, "host_name": "mail.example.test",
+                "cert": "/c.pem", "service": "dovecot"}}),
+            true,
+            true,
+        ),
+        (
+            json!({"mail_loopback": {"from": "a@example.test", "to": "b@example.test",
+                "hold_file": "/etc/postfix/firstboot-hold", "hostname": "mail.example.test"}}),
+            true,
+            true,
+        ),
+    ];
+    for (k, probes, settles) in kinds {
+        let kind: CheckKind = serde_json::from_value(k.clone()).unwrap();
+        let c = kind.check();
+        assert_eq!((c.probes(), c.settles()), (probes, settles), "{k}");
+    }
+    // An SMTP check without a port asks port 25.
+    let smtp: firstboot::checks::smtp::SmtpCheck = serde_json::from_value(
+        json!({"probe": "open_relay", "address": "192.0.2.10", "hostname": "mail.example.test"}),
+    )
+    .unwrap();
+    assert_eq!(smtp.port, 25);
+}

@@ -88,6 +88,7 @@ fn the_served_certificate_and_the_file_both_matching_pass_asked_on_the_public_ad
         "1 of 1 TLSA records match the certificate served at 192.0.2.10:25 and /c.pem (TLSA at 192.0.2.53)"
     );
     assert_eq!(asked, ["192.0.2.10:25"]);
+    assert_eq!(r.hint, None, "a pass has nothing to fix");
 }
 
 #[test]

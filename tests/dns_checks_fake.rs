@@ -159,6 +159,44 @@ fn spf_relay_mode_evaluates_the_smarthost_too() {
 }
 
 #[test]
+fn spf_relay_mode_with_a_smarthost_without_an_address_is_pending() {
+    let mut v = spf();
+    v["spf"]["relay_host"] = json!("relay.nowhere.example.net.");
+    let (r, _) = run(good(), v);
+    assert_eq!(r.status, CheckStatus::Pending, "{}", r.detail);
+    assert_eq!(
+        r.detail,
+        "smarthost relay.nowhere.example.net has no address at 192.0.2.53"
+    );
+}
+
+#[test]
+fn spf_with_ten_lookups_is_within_the_limit_and_no_helo_name_is_no_helo_check() {
+    let mut z = without(good(), "example.test", RType::Txt);
+    z.push((
+        "example.test",
+        RType::Txt,
+        "v=spf1 ip4:192.0.2.10 ip6:2001:db8::10 include:a.example.net include:b.example.net include:c.example.net -all",
+    ));
+    z.push((
+        "a.example.net",
+        RType::Txt,
+        "v=spf1 a mx a:x.example.net -all",
+    ));
+    z.push((
+        "b.example.net",
+        RType::Txt,
+        "v=spf1 a mx a:y.example.net -all",
+    ));
+    z.push(("c.example.net", RType::Txt, "v=spf1 mx -all"));
+    let mut v = spf();
+    v["spf"]["helo"] = json!("");
+    let (r, _) = run(z, v);
+    assert_eq!(r.status, CheckStatus::Pass, "{}", r.detail);
+    assert!(!r.detail.contains("HELO"), "{}", r.detail);
+}
+
+#[test]
 fn spf_without_the_host_address_fails_with_a_hint() {
     let mut z = without(good(), "example.test", RType::Txt);
     z.push(("example.test", RType::Txt, "v=spf1 ip4:192.0.2.99 -all"));

@@ -257,5 +257,12 @@ mod tests {
         let other = Sha256::digest(b"another key").to_vec();
         assert_eq!(matches(&tlsa(3, 1, 1, other), cert, spki), Some(false));
         assert_eq!(matches(&tlsa(2, 1, 1, key_hash), cert, spki), None);
+        let sha512 = Sha512::digest(spki).to_vec();
+        assert_eq!(
+            matches(&tlsa(3, 1, 2, sha512.clone()), cert, spki),
+            Some(true)
+        );
+        assert_eq!(matches(&tlsa(3, 0, 2, sha512), cert, spki), Some(false));
+        assert_eq!(matches(&tlsa(3, 1, 3, vec![0]), cert, spki), None);
     }
 }

@@ -101,10 +101,15 @@ pub fn accepts(json: &str) -> Result<Accepts, String> {
         }
         for m in matches {
             let p = &m["left"]["payload"];
-            if p["protocol"] != "tcp" || p["field"] != "dport" || m["op"] == "!=" {
+            if p["protocol"] != "tcp" || p["field"] != "dport" {
                 continue;
             }
             let right = &m["right"];
+            if m["op"] == "!=" {
+                // Every port but those: as good as open.
+                a.wide.push(format!("tcp dport != {right}"));
+                continue;
+            }
             let elems = match right.get("set").and_then(Value::as_array) {
                 Some(s) => s.clone(),
                 None => vec![right.clone()],
@@ -224,5 +229,42 @@ mod tests {
         assert!(!a.policy_drop);
         assert_eq!(a.tcp, BTreeSet::from([25]));
         assert_eq!(a.wide, vec!["every packet (rule 4)", "tcp [1000,2000]"]);
+    }
+
+    #[test]
+    fn only_tcp_destination_ports_an_input_chain_accepts_count() {
+        let m = |proto: &str, field: &str, op: &str, port: u16| {
+            serde_json::json!({"match": {"op": op,
+                "left": {"payload": {"protocol": proto, "field": field}}, "right": port}})
+        };
+        let rule = |chain: &str, h: u32, e: serde_json::Value, verdict: &str| serde_json::json!({"rule": {"chain": chain, "handle": h, "expr": [e, {verdict: null}]}});
+        let json = serde_json::json!({"nftables": [
+          {"chain": {"name": "in", "hook": "input", "policy": "drop"}},
+          {"chain": {"name": "out", "hook": "output", "policy": "accept"}},
+          rule("in", 1, m("tcp", "dport", "==", 25), "accept"),
+          rule("in", 2, m("tcp", "dport", "==", 2525), "drop"),
+          rule("out", 3, m("tcp", "dport", "==", 587), "accept"),
+          rule("in", 4, m("udp", "dport", "==", 53), "accept"),
+          rule("in", 5, m("tcp", "sport", "==", 110), "accept"),
+          rule("in", 6, m("tcp", "dport", "!=", 143), "accept"),
+        ]})
+        .to_string();
+        let a = accepts(&json).unwrap();
+        assert!(a.policy_drop);
+        assert_eq!(a.tcp, BTreeSet::from([25]), "{a:?}");
+        assert_eq!(
+            a.wide,
+            vec!["tcp dport != 143"],
+            "accepting all but one is open"
+        );
+    }
+
+    #[test]
+    fn a_declaration_without_managed_is_managed() {
+        let c: FirewallCheck = serde_json::from_value(
+            serde_json::json!({"table": "inet firstboot", "tcp_ports": "22"}),
+        )
+        .unwrap();
+        assert!(*c.managed.get().unwrap());
     }
 }

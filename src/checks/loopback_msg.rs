@@ -144,7 +144,8 @@ mod tests {
     const BACK: &str = "Return-Path: <firstboot-loopback@example.test>\n\
 Delivered-To: admin@example.test\n\
 Authentication-Results: mail.example.test; dkim=pass\n\
-Received-SPF: Pass (mailfrom) identity=mailfrom; client-ip=192.0.2.10\n\
+Received-SPF: Pass (mailfrom) identity=mailfrom;\n\
+\tclient-ip=192.0.2.10\n\
 DKIM-Signature: v=1; a=rsa-sha256; d=example.test; s=default;\n\
 \th=from:to:subject; b=abc\n\
 From: <firstboot-loopback@example.test>\n\
@@ -171,6 +172,10 @@ token 0011\n\
             "{s}"
         );
         assert!(s.ends_with("\n\ntoken 0011\n.leading dot\n"), "{s}");
+        assert!(
+            !s.contains("client-ip"),
+            "a folded line goes with its header: {s}"
+        );
         let m = message(
             "a@example.test",
             "b@example.test",
@@ -237,6 +242,11 @@ token 0011\n\
         );
         let (st, _) = verdict(&[j("192.0.2.10", p(), p(), o("none", false))], srv);
         assert_eq!(st, CheckStatus::Pending, "no DMARC record visible yet");
+        let (st, _) = verdict(&[j("192.0.2.10", p(), o("temperror", false), p())], srv);
+        assert_eq!(st, CheckStatus::Pending, "a server not answering");
+        // DMARC failing while DKIM and SPF are settled is a failure, not a wait.
+        let (st, _) = verdict(&[j("192.0.2.10", p(), p(), o("fail", false))], srv);
+        assert_eq!(st, CheckStatus::Fail);
     }
 
     #[test]
@@ -253,6 +263,30 @@ token 0011\n\
         assert_eq!(st, CheckStatus::Fail);
         assert!(
             d.contains("spf=softfail (pass for 192.0.2.10, softfail for 2001:db8::10)"),
+            "{d}"
+        );
+        // Agreeing addresses are not listed; of two failures the first is named.
+        let (_, d) = verdict(
+            &[
+                j("192.0.2.10", p(), p(), p()),
+                j("2001:db8::10", p(), p(), p()),
+            ],
+            srv,
+        );
+        assert!(
+            d.starts_with("dkim=pass spf=pass dmarc=pass (") && !d.contains("pass for"),
+            "{d}"
+        );
+        let (st, d) = verdict(
+            &[
+                j("192.0.2.10", p(), o("fail", false), p()),
+                j("2001:db8::10", p(), o("softfail", false), p()),
+            ],
+            srv,
+        );
+        assert_eq!(st, CheckStatus::Fail);
+        assert!(
+            d.contains("spf=fail (fail for 192.0.2.10, softfail for 2001:db8::10)"),
             "{d}"
         );
     }

@@ -200,4 +200,42 @@ mod tests {
         let e = s.command("NOOP").unwrap_err();
         assert!(e.contains("no reply to NOOP"), "{e}");
     }
+
+    #[test]
+    fn what_is_not_smtp_is_quoted_up_to_80_characters() {
+        let dir = tempfile::tempdir().unwrap();
+        let (h, f) = fake::host(dir.path());
+        let t = Duration::from_secs(1);
+        f.net
+            .smtp(ScriptedSmtp::new("SSH-2.0-OpenSSH_9.2", |_| String::new()));
+        let e = Session::open(h.net.as_ref(), addr(), t).err().unwrap();
+        assert!(
+            e.detail
+                .ends_with("not an SMTP reply: \"SSH-2.0-OpenSSH_9.2\""),
+            "{e}"
+        );
+        assert_eq!(e.to_string(), e.detail);
+        let long = "x".repeat(200);
+        f.net.smtp(ScriptedSmtp::new(&long, |_| String::new()));
+        let e = Session::open(h.net.as_ref(), addr(), t).err().unwrap();
+        assert!(
+            e.detail.ends_with(&format!("\"{}\"", "x".repeat(80))),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_line_of_the_longest_length_is_read_a_longer_one_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let (h, f) = fake::host(dir.path());
+        let t = Duration::from_secs(1);
+        let longest = format!("220 {}", "a".repeat(MAX_LINE - 4));
+        f.net.smtp(ScriptedSmtp::new(&longest, |_| String::new()));
+        let (_, greeting) = Session::open(h.net.as_ref(), addr(), t).unwrap();
+        assert_eq!(greeting.first().len(), MAX_LINE);
+        let longer = format!("220 {}", "a".repeat(MAX_LINE + 2000));
+        f.net.smtp(ScriptedSmtp::new(&longer, |_| String::new()));
+        let e = Session::open(h.net.as_ref(), addr(), t).err().unwrap();
+        assert!(e.detail.contains("a line longer than 4096 bytes"), "{e}");
+    }
 }

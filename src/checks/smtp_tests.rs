@@ -231,3 +231,36 @@ fn smtp_probes_are_marked_as_probes_so_a_no_op_run_skips_them() {
     };
     assert!(!queue.probes(), "postqueue -j leaves no log line");
 }
+
+#[test]
+fn mail_from_refused_passes_when_permanent_warns_when_temporary() {
+    for (answer, want) in [
+        ("550 5.7.1 no mail from you", CheckStatus::Pass),
+        ("451 4.3.0 try later", CheckStatus::Warn),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let (h, f) = fake::host(dir.path());
+        f.net.smtp(ScriptedSmtp::new(BANNER, move |cmd| {
+            match cmd.to_ascii_uppercase() {
+                c if c.starts_with("EHLO") => EHLO_25.to_string(),
+                c if c.starts_with("MAIL FROM") => answer.to_string(),
+                _ => "250 2.0.0 Ok".to_string(),
+            }
+        }));
+        let r = run(&h, &check(Probe::OpenRelay));
+        assert_eq!(r.status, want, "{answer}: {}", r.detail);
+        assert_eq!(r.detail, format!("MAIL FROM refused: {answer}"));
+    }
+}
+
+#[test]
+fn a_greeting_other_than_220_fails_the_session_probes() {
+    for probe in [Probe::AuthBeforeTls, Probe::OpenRelay] {
+        let dir = tempfile::tempdir().unwrap();
+        let (h, f) = fake::host(dir.path());
+        server(&f, "554 5.3.2 no service here", EHLO_25, |_| "250 2.1.5 Ok");
+        let r = run(&h, &check(probe));
+        assert_eq!(r.status, CheckStatus::Fail, "{}", r.detail);
+        assert_eq!(r.detail, "greeting is \"554 5.3.2 no service here\"");
+    }
+}

@@ -56,6 +56,10 @@ impl Check for TlsCheck {
         true
     }
 
+    fn probes(&self) -> bool {
+        true
+    }
+
     fn run(&self, cx: &CheckCx) -> CheckResult {
         let name = self.name.clone();
         if !cx.host.is_live() {

@@ -145,6 +145,9 @@ mod tests {
         let h = offline_host(dir.path());
         refused(h.kernel.hostname(), dir.path(), "no /etc/hostname");
         std::fs::create_dir_all(dir.path().join("etc")).unwrap();
+        std::fs::create_dir_all(dir.path().join("etc")).unwrap();
+        std::fs::write(dir.path().join("etc/hostname"), "  \nother\n").unwrap();
+        refused(h.kernel.hostname(), dir.path(), "no /etc/hostname");
         std::fs::write(dir.path().join("etc/hostname"), "image.example\n").unwrap();
         assert_eq!(h.kernel.hostname().unwrap(), "image.example");
         // The machine's own name: nothing would change should the seam ever act.
