@@ -25,6 +25,8 @@ struct Server {
     tls10: bool,
     cbc: bool,
     starttls_offered: bool,
+    /// Old hellos answered with a TLS 1.2 ServerHello (a client must not go on).
+    upgrade: bool,
 }
 
 struct Cert {
@@ -34,7 +36,11 @@ struct Cert {
 }
 
 fn cert(to: i64, issuer: Option<&(CertificateParams, KeyPair)>) -> Cert {
-    let key = KeyPair::generate().unwrap();
+    cert_with(KeyPair::generate().unwrap(), to, issuer)
+}
+
+/// A certificate for `key`, valid until `to` seconds from now.
+fn cert_with(key: KeyPair, to: i64, issuer: Option<&(CertificateParams, KeyPair)>) -> Cert {
     let mut p = CertificateParams::new(vec![HOST.to_string()]).unwrap();
     let now = firstboot::tls::now();
     p.not_before = time::OffsetDateTime::from_unix_timestamp(now - 30 * DAY).unwrap();
@@ -68,6 +74,7 @@ fn server(c: &Cert) -> Server {
         tls10: false,
         cbc: false,
         starttls_offered: true,
+        upgrade: false,
     }
 }
 
@@ -161,6 +168,7 @@ fn serve(mut s: UnixStream, p: &Server) -> Option<()> {
         0x0303 if p.cbc => server_hello(0x0303, 0xc013),
         0x0303 => vec![0x15, 0x03, 0x03, 0, 2, 2, 40],
         0x0301 if p.tls10 => server_hello(0x0301, 0xc013),
+        0x0301 | 0x0302 if p.upgrade => server_hello(0x0303, 0xc02f),
         v => vec![0x15, 0x03, (v & 0xff) as u8, 0, 2, 2, 70],
     };
     s.write_all(&answer).ok()
@@ -423,6 +431,99 @@ fn the_public_address_is_asked_and_without_one_127_0_0_1_is_said_so() {
     assert!(
         r.detail
             .contains("; at 127.0.0.1:25 (no public address set); TLS 1.3"),
+        "{}",
+        r.detail
+    );
+}
+
+#[test]
+fn an_old_hello_answered_with_tls12_counts_as_refused() {
+    let c = cert(90 * DAY, None);
+    let r = check(
+        Some(Server {
+            upgrade: true,
+            ..server(&c)
+        }),
+        &c.pem,
+        None,
+        true,
+    );
+    assert_eq!(
+        r.status,
+        CheckStatus::Warn,
+        "self-signed only: {}",
+        r.detail
+    );
+    assert!(r.detail.contains("TLS 1.0 and 1.1 refused"), "{}", r.detail);
+}
+
+#[test]
+fn what_differs_between_served_and_on_disk_is_said() {
+    // The same key in another certificate (renewed, daemon not reloaded)...
+    let served = cert(90 * DAY, None);
+    let key = KeyPair::try_from(served.key.as_slice()).unwrap();
+    let disk = cert_with(key, 60 * DAY, None);
+    let r = check(Some(server(&served)), &disk.pem, None, true);
+    assert_eq!(r.status, CheckStatus::Fail, "{}", r.detail);
+    assert!(
+        r.detail
+            .starts_with("serves a certificate that is not /c.pem (same key, another certificate)"),
+        "{}",
+        r.detail
+    );
+    // ...and another key: both expiry days named.
+    let disk = cert(60 * DAY, None);
+    let r = check(Some(server(&served)), &disk.pem, None, true);
+    let day = |d: i64| firstboot::tls::fmt_time(firstboot::tls::now() + d)[..10].to_string();
+    let want = format!(
+        "(served expires {}, on disk {})",
+        day(90 * DAY),
+        day(60 * DAY)
+    );
+    assert!(r.detail.contains(&want), "{want}: {}", r.detail);
+}
+
+#[test]
+fn the_warning_starts_under_warn_days_left() {
+    let (ca, ca_pem) = ca();
+    // 14 days and an hour left: not under the default 14.
+    let c = cert(14 * DAY + 3600, Some(&ca));
+    let r = check(Some(server(&c)), &c.pem, Some(&ca_pem), true);
+    assert_eq!(r.status, CheckStatus::Pass, "{}", r.detail);
+    assert!(r.detail.contains("14 days left"), "{}", r.detail);
+    let c = cert(13 * DAY + 3600, Some(&ca));
+    let r = check(Some(server(&c)), &c.pem, Some(&ca_pem), true);
+    assert_eq!(r.status, CheckStatus::Warn, "{}", r.detail);
+}
+
+#[test]
+fn without_a_ca_file_the_system_bundle_verifies_and_an_empty_one_is_none() {
+    let (ca, ca_pem) = ca();
+    let c = cert(90 * DAY, Some(&ca));
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("c.pem"), &c.pem).unwrap();
+    let bundle = dir.path().join("etc/ssl/certs/ca-certificates.crt");
+    std::fs::create_dir_all(bundle.parent().unwrap()).unwrap();
+    std::fs::write(&bundle, &ca_pem).unwrap();
+    let (host, fakes) = fake::host(dir.path());
+    let srv = Arc::new(server(&c));
+    let h: fake::TcpHandler = Box::new(move |_addr| {
+        let (a, b) = UnixStream::pair()?;
+        for s in [&a, &b] {
+            s.set_read_timeout(Some(Duration::from_secs(5)))?;
+        }
+        let p = srv.clone();
+        std::thread::spawn(move || serve(b, &p));
+        Ok(Box::new(a))
+    });
+    *fakes.net.tcp.lock().unwrap() = Some(Arc::new(h));
+    let yaml = format!(
+        "name: TLS\nport: 993\nhost_name: {HOST}\ncert: /c.pem\nservice: dovecot\nca_file: \"\"\n"
+    );
+    let r = run_yaml(&host, &yaml);
+    assert_eq!(r.status, CheckStatus::Pass, "{}", r.detail);
+    assert!(
+        r.detail.contains("chain verifies to Test Root"),
         "{}",
         r.detail
     );

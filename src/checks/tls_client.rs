@@ -223,3 +223,24 @@ impl Write for Io<'_> {
         self.0.flush()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_reply_line_of_2048_bytes_is_read_a_longer_one_refused() {
+        let longest = format!("220 {}\r\n", "a".repeat(2048 - 6));
+        let mut s = std::io::Cursor::new(longest.into_bytes());
+        let (code, text) = smtp_reply(&mut s).unwrap();
+        assert_eq!(
+            (code, text.len()),
+            (220, 2048 - 1),
+            "the line and its newline"
+        );
+        let longer = format!("220 {}\r\n", "a".repeat(2048 - 5));
+        let mut s = std::io::Cursor::new(longer.into_bytes());
+        let e = smtp_reply(&mut s).unwrap_err();
+        assert_eq!(e, "an SMTP reply line longer than 2048 bytes");
+    }
+}
