@@ -286,6 +286,77 @@ mod tests {
         assert!(ip.len() < client_hello(0x0303, &[0xc013], "127.0.0.1").len());
     }
 
+    /// The extensions of a ClientHello record: (type, body).
+    fn extensions(h: &[u8]) -> Vec<(u16, Vec<u8>)> {
+        let be = |i: usize| u16::from_be_bytes([h[i], h[i + 1]]) as usize;
+        let mut i = 5 + 4 + 2 + 32; // record, handshake header, version, random
+        i += 1 + h[i] as usize; // session id
+        i += 2 + be(i); // suites
+        i += 1 + h[i] as usize; // compression
+        let end = i + 2 + be(i);
+        assert_eq!(end, h.len(), "the extensions end the record");
+        i += 2;
+        let mut out = Vec::new();
+        while i < end {
+            let (kind, len) = (be(i) as u16, be(i + 2));
+            out.push((kind, h[i + 4..i + 4 + len].to_vec()));
+            i += 4 + len;
+        }
+        out
+    }
+
+    #[test]
+    fn the_server_name_and_signature_algorithms_are_well_formed() {
+        let h = client_hello(0x0303, &[0xc013], "mail.example.test");
+        let exts = extensions(&h);
+        let sni = &exts.iter().find(|(k, _)| *k == 0).unwrap().1;
+        let mut want = vec![0, 20, 0, 0, 17];
+        want.extend_from_slice(b"mail.example.test");
+        assert_eq!(sni, &want, "server_name_list of one host_name");
+        let algs = &exts.iter().find(|(k, _)| *k == 0x000d).unwrap().1;
+        assert_eq!(
+            u16::from_be_bytes([algs[0], algs[1]]) as usize,
+            algs.len() - 2
+        );
+        assert_eq!(algs.len(), 2 + 2 * 10);
+    }
+
+    /// Takes what is written; every read fails with `kind`.
+    struct Failing(std::io::ErrorKind);
+    impl Read for Failing {
+        fn read(&mut self, _: &mut [u8]) -> std::io::Result<usize> {
+            Err(self.0.into())
+        }
+    }
+    impl Write for Failing {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_timeout_proves_nothing_a_reset_is_a_refusal() {
+        let hello = client_hello(0x0301, OLD_VERSION_SUITES, "mail.example.test");
+        let a = probe(&mut Failing(std::io::ErrorKind::TimedOut), &hello);
+        assert!(a.unwrap_err().starts_with("reading the answer: "));
+        let a = probe(&mut Failing(std::io::ErrorKind::ConnectionReset), &hello);
+        assert_eq!(a, Ok(Answer::Refused("connection closed".into())));
+    }
+
+    #[test]
+    fn a_record_of_the_largest_size_is_read_a_larger_one_is_not_tls() {
+        let mut alert = vec![0x15, 0x03, 0x03, 0x48, 0x00, 2, 40];
+        alert.resize(5 + 18_432, 0);
+        let (a, _) = answer(alert);
+        assert_eq!(a, Ok(Answer::Refused("alert handshake_failure".into())));
+        let mut big = vec![0x15, 0x03, 0x03, 0x48, 0x01, 2, 40];
+        big.resize(5 + 18_433, 0);
+        assert_eq!(answer(big).0, Err("the answer is not TLS".into()));
+    }
+
     #[test]
     fn a_server_hello_is_an_acceptance_even_over_two_records() {
         let (a, sent) = answer(server_hello_records(0x0301, 0xc013));
@@ -313,7 +384,16 @@ mod tests {
 
     #[test]
     fn suites_and_versions_have_names() {
-        assert_eq!(version_name(0x0301), "TLS 1.0");
+        for (v, name) in [
+            (0x0300, "SSL 3.0"),
+            (0x0301, "TLS 1.0"),
+            (0x0302, "TLS 1.1"),
+            (0x0303, "TLS 1.2"),
+            (0x0304, "TLS 1.3"),
+            (0x7f17, "version 0x7f17"),
+        ] {
+            assert_eq!(version_name(v), name);
+        }
         assert_eq!(suite_name(0xc013), "ECDHE-RSA-AES128-SHA");
         assert_eq!(suite_name(0xc018), "an anonymous ECDH suite (aNULL)");
         assert!(WEAK_SUITES
