@@ -516,10 +516,20 @@ fn answers_with_records_are_shared_within_a_pass_and_asked_again_in_the_next() {
         run_checks(&cx, &d, &mut |_| {})[0].status,
         CheckStatus::Pass
     );
-    let first = asked.lock().unwrap().len();
+    let spf_asked = || {
+        let got = asked.lock().unwrap().clone();
+        got.iter()
+            .filter(|a| a.ends_with("192.0.2.53:53 TXT example.test."))
+            .count()
+    };
+    let first = spf_asked();
+    assert!(first >= 1);
     assert_eq!(
         run_checks(&cx, &d, &mut |_| {})[0].status,
         CheckStatus::Pass
     );
-    assert_eq!(asked.lock().unwrap().len(), 2 * first);
+    assert!(
+        spf_asked() > first,
+        "the second pass asked the SPF record again"
+    );
 }
