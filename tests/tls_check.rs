@@ -190,6 +190,21 @@ fn run_yaml(host: &firstboot::host::Host, yaml: &str) -> CheckResult {
     c.run(&cx)
 }
 
+/// Every connection on the host's fake network is answered by `srv`.
+fn serve_on(fakes: &fake::Fakes, srv: Server) {
+    let srv = Arc::new(srv);
+    let h: fake::TcpHandler = Box::new(move |_addr| {
+        let (a, b) = UnixStream::pair()?;
+        for s in [&a, &b] {
+            s.set_read_timeout(Some(Duration::from_secs(5)))?;
+        }
+        let p = srv.clone();
+        std::thread::spawn(move || serve(b, &p));
+        Ok(Box::new(a))
+    });
+    *fakes.net.tcp.lock().unwrap() = Some(Arc::new(h));
+}
+
 fn check(srv: Option<Server>, disk: &str, ca_pem: Option<&str>, dovecot: bool) -> CheckResult {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("c.pem"), disk).unwrap();
@@ -198,17 +213,7 @@ fn check(srv: Option<Server>, disk: &str, ca_pem: Option<&str>, dovecot: bool) -
     }
     let (host, fakes) = fake::host(dir.path());
     if let Some(srv) = srv {
-        let srv = Arc::new(srv);
-        let h: fake::TcpHandler = Box::new(move |_addr| {
-            let (a, b) = UnixStream::pair()?;
-            for s in [&a, &b] {
-                s.set_read_timeout(Some(Duration::from_secs(5)))?;
-            }
-            let p = srv.clone();
-            std::thread::spawn(move || serve(b, &p));
-            Ok(Box::new(a))
-        });
-        *fakes.net.tcp.lock().unwrap() = Some(Arc::new(h));
+        serve_on(&fakes, srv);
     }
     let smtp = if dovecot { "none" } else { "smtp" };
     let svc = if dovecot { "dovecot" } else { "postfix" };
@@ -506,17 +511,7 @@ fn without_a_ca_file_the_system_bundle_verifies_and_an_empty_one_is_none() {
     std::fs::create_dir_all(bundle.parent().unwrap()).unwrap();
     std::fs::write(&bundle, &ca_pem).unwrap();
     let (host, fakes) = fake::host(dir.path());
-    let srv = Arc::new(server(&c));
-    let h: fake::TcpHandler = Box::new(move |_addr| {
-        let (a, b) = UnixStream::pair()?;
-        for s in [&a, &b] {
-            s.set_read_timeout(Some(Duration::from_secs(5)))?;
-        }
-        let p = srv.clone();
-        std::thread::spawn(move || serve(b, &p));
-        Ok(Box::new(a))
-    });
-    *fakes.net.tcp.lock().unwrap() = Some(Arc::new(h));
+    serve_on(&fakes, server(&c));
     let yaml = format!(
         "name: TLS\nport: 993\nhost_name: {HOST}\ncert: /c.pem\nservice: dovecot\nca_file: \"\"\n"
     );
