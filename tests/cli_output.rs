@@ -40,6 +40,7 @@ fn plan_explains_its_symbols() {
     for sym in [
         "+ create",
         "~ update",
+        "x remove",
         "! edited by hand",
         "> act",
         "- not run",

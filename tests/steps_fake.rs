@@ -342,3 +342,47 @@ fn key_actions_plan_apply_plan_and_rollback_removes_the_keys() {
     assert!(r.read("/etc/opendkim/keys/default.private").is_none());
     assert!(r.read("/etc/postfix/firstboot-hold").is_none());
 }
+
+#[test]
+fn absent_plan_apply_plan_and_rollback_puts_the_file_back() {
+    let mut r = rig();
+    std::fs::create_dir_all(r.path("/etc/cron.d")).unwrap();
+    std::fs::write(r.path("/etc/cron.d/job"), "*/5 * * * * root true\n").unwrap();
+    let bodies = [json!({"absent": {"path": "/etc/cron.d/job"}})];
+    let p = r.plan(&steps(&bodies));
+    assert_eq!(p[0].change, Change::Remove);
+    assert_eq!(p[0].target, "absent /etc/cron.d/job");
+    idempotent(&mut r, &bodies);
+    assert!(r.read("/etc/cron.d/job").is_none());
+    assert_eq!(r.plan(&steps(&bodies))[0].summary, "not there");
+
+    let mut r = rig();
+    std::fs::create_dir_all(r.path("/etc/cron.d")).unwrap();
+    std::fs::write(r.path("/etc/cron.d/job"), "*/5 * * * * root true\n").unwrap();
+    fail(&r.fakes.packages.fail);
+    let mut b = bodies.to_vec();
+    b.push(json!({"package": {"names": ["cron"]}}));
+    rolls_back_then(&mut r, &b, "injected failure", |r| {
+        assert!(
+            r.read("/etc/cron.d/job").is_none(),
+            "removed before the failure"
+        );
+    });
+    assert_eq!(
+        r.read("/etc/cron.d/job").as_deref(),
+        Some("*/5 * * * * root true\n")
+    );
+
+    // A directory is not a file to remove; a relative path is refused when built.
+    let r = rig();
+    std::fs::create_dir_all(r.path("/etc/cron.d")).unwrap();
+    let s = steps(&[json!({"absent": {"path": "/etc/cron.d"}})]);
+    let mut run = firstboot::steps::RunState::default();
+    let e = s[0].step().plan(&r.cx(), &mut run).unwrap_err();
+    assert!(e.to_string().contains("/etc/cron.d is a directory"), "{e}");
+    let e = firstboot::steps::StepKind::from_body(&json!({"absent": {"path": "cron.d/job"}}));
+    assert!(e
+        .unwrap_err()
+        .to_string()
+        .contains("must be an absolute file path"));
+}

@@ -63,7 +63,7 @@ fn renew(cli: &Cli, sel: &Selection, (now, force): (bool, bool), logs: &Logs) ->
         say(
             cli,
             &format!(
-                "acme: nothing to renew: {NOT_ACME} (/etc/cron.d/firstboot-acme may be removed)"
+                "acme: nothing to renew: {NOT_ACME} (the next `firstboot run` removes /etc/cron.d/firstboot-acme)"
             ),
         );
         return Ok(());

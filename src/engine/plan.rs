@@ -167,7 +167,7 @@ pub fn plan(p: &Prepared, state: &State, force: bool, overwrite: bool) -> PlanRe
 pub fn render_text(r: &PlanReport) -> String {
     let mut out = format!(
         "profile {} (instance {})\n\
-         legend: + create  ~ update  ! edited by hand, left alone  > act on the running system  - not run here (offline root)\n",
+         legend: + create  ~ update  x remove  ! edited by hand, left alone  > act on the running system  - not run here (offline root)\n",
         r.profile, r.instance_id
     );
     for m in &r.modules {
@@ -192,6 +192,7 @@ pub fn render_text(r: &PlanReport) -> String {
                 Change::Update { .. } => "~ ",
                 Change::Drift { .. } => "! ",
                 Change::Act => "> ",
+                Change::Remove => "x ",
                 Change::Skipped => "- ",
             };
             out.push_str(&format!(" {tag}{}: {}\n", s.target, s.summary));

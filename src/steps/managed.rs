@@ -156,7 +156,7 @@ pub fn apply(
     let planned = plan(cx, run, w)?;
     let root = &cx.host.root;
     match &planned.change {
-        Change::None | Change::Skipped | Change::Act => return Ok(planned),
+        Change::None | Change::Skipped | Change::Act | Change::Remove => return Ok(planned),
         Change::Drift { .. } => {
             return Err(StepError::Invalid(format!(
             "{} was edited by hand since firstboot wrote it; rerun with --overwrite to replace it",

@@ -2,6 +2,7 @@
 //! `plan` says what would change without changing anything, `apply` makes it so and is
 //! idempotent. [`StepKind`] is the only registry of step kind names.
 
+pub mod absent;
 pub mod account;
 pub mod action;
 pub mod actions;
@@ -71,6 +72,8 @@ pub enum Change {
     },
     /// An action on the live system (install, start, run...).
     Act,
+    /// A file no longer wanted, removed (backed up).
+    Remove,
     /// Not done: an offline `--root` has no running system.
     Skipped,
 }
@@ -193,6 +196,8 @@ pub enum StepKind {
     Action(action::ActionStep),
     /// A line the plan shows, nothing done.
     Note(note::NoteStep),
+    /// A file that must not be there.
+    Absent(absent::AbsentStep),
 }
 
 impl StepKind {
@@ -210,6 +215,7 @@ impl StepKind {
             StepKind::File(f) => f.validate(),
             StepKind::Block(b) => b.validate(),
             StepKind::Note(n) => n.validate(),
+            StepKind::Absent(a) => a.validate(),
             _ => Ok(()),
         }
     }
@@ -253,6 +259,7 @@ impl StepKind {
             StepKind::Service(s) => s,
             StepKind::Action(s) => s,
             StepKind::Note(s) => s,
+            StepKind::Absent(s) => s,
         }
     }
 }

@@ -123,4 +123,9 @@ scenario_acme_first_boot_stand_in_then_pebble() {
   out=$(e2e_exec mail -- firstboot acme status 2>&1)
   e2e_assert_contains "$out" "from the CA, valid until" "acme status"
   e2e_assert_contains "$out" "failures:    0" "acme status"
+
+  # Leaving ACME: the next run removes its cron job (backed up); the plan says so.
+  e2e_exec mail -- sed -i 's/^  provider: acme$/  provider: self-signed/' /etc/firstboot/config.yaml
+  out=$(e2e_exec mail -- firstboot plan --profile advanced 2>&1) || e2e_fail "plan after leaving acme: $out"
+  e2e_assert_contains "$out" "x absent /etc/cron.d/firstboot-acme: remove (backed up: a rollback puts it back)" "plan after leaving acme"
 }
