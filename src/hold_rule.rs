@@ -55,6 +55,10 @@ mod tests {
         assert_ne!(s, new_secret().unwrap());
         assert_eq!(secret(&table(&s)), Some(s.as_str()));
         assert_eq!(secret(&placeholder()), None);
+        // Comments only (Postfix opens it, finds no rule), saying why.
+        assert!(placeholder().lines().all(|l| l.starts_with("# ")));
+        assert!(placeholder().contains("each machine makes its own secret"));
+        assert!(table(&s).starts_with("# Managed by firstboot (9-mail_config)"));
         for bad in [
             "/^X-Firstboot-Hold: $/ HOLD",
             "/^X-Firstboot-Hold: 0123456789abcdef0123456789abcde$/ HOLD",

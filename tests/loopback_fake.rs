@@ -389,3 +389,67 @@ fn what_the_judgement_asks_is_asked_once_dmarc_up_the_tree() {
     }
     assert_eq!(got.len(), 5, "nothing else is asked: {got:?}");
 }
+
+#[test]
+fn a_probe_held_a_moment_later_is_waited_for() {
+    let dir = tempfile::tempdir().unwrap();
+    let (der, rec) = key();
+    let (h, f, queue) = rig(dir.path(), der, "hold", zone(&rec));
+    // The first listing still shows it in the incoming queue, the next ones held.
+    let calls = Arc::new(Mutex::new(0u32));
+    let (q, n) = (queue.clone(), calls.clone());
+    f.exec.on(
+        "postqueue",
+        Box::new(move |_, _| {
+            let mut n = n.lock().unwrap();
+            *n += 1;
+            let name = if *n == 1 { "incoming" } else { "hold" };
+            let out = match q.lock().unwrap().as_ref() {
+                Some((_, id, sender, _)) => format!(
+                    "{{\"queue_name\":\"{name}\",\"queue_id\":\"{id}\",\"arrival_time\":1,\"sender\":\"{sender}\",\"recipients\":[]}}\n"
+                ),
+                None => String::new(),
+            };
+            exit(0, &out)
+        }),
+    );
+    let r = run(&h, check());
+    assert_eq!(r.status, CheckStatus::Pass, "{}", r.detail);
+    assert!(*calls.lock().unwrap() >= 2);
+}
+
+#[test]
+fn each_probe_has_a_token_of_its_own_and_delivery_waits_20_s_by_default() {
+    let dir = tempfile::tempdir().unwrap();
+    let (der, rec) = key();
+    let (h, f, _) = rig(dir.path(), der, "hold", zone(&rec));
+    run(&h, check());
+    run(&h, check());
+    let senders: Vec<String> = f
+        .exec
+        .calls()
+        .into_iter()
+        .filter(|c| c.starts_with("sendmail"))
+        .map(|c| c.split(' ').nth(5).unwrap().to_string())
+        .collect();
+    assert_eq!(senders.len(), 2);
+    for s in &senders {
+        let token = s
+            .strip_prefix("firstboot-loopback+")
+            .and_then(|t| t.strip_suffix("@example.test"))
+            .unwrap();
+        assert!(
+            token.len() == 16 && token.bytes().all(|b| b.is_ascii_hexdigit()),
+            "{s}"
+        );
+    }
+    assert_ne!(senders[0], senders[1]);
+    let mut v = check();
+    v["mail_loopback"]
+        .as_object_mut()
+        .unwrap()
+        .remove("wait_seconds");
+    let c: firstboot::checks::loopback::LoopbackCheck =
+        serde_json::from_value(v["mail_loopback"].clone()).unwrap();
+    assert_eq!(c.wait_seconds, 20);
+}
