@@ -233,6 +233,12 @@ fn renew_replaces_the_stand_in_keeps_the_key_and_reloads_what_runs() {
     ));
     assert_eq!(certbot_calls(&r).len(), 1);
     // A run keeps the certificate the retry installed (no drift, no second request).
+    let p = r.plan(&s);
+    assert!(
+        p.iter()
+            .all(|x| !matches!(x.change, firstboot::steps::Change::Drift { .. })),
+        "renew's certificate taken for a hand edit: {p:?}"
+    );
     r.apply(&s).unwrap();
     assert_eq!(certbot_calls(&r).len(), 1);
     assert!(!self_signed(&r));
@@ -325,4 +331,32 @@ fn the_check_warns_while_the_stand_in_is_served_and_says_when_the_next_try_is() 
         c.detail
     );
     assert!(c.detail.ends_with("days left)"), "{}", c.detail);
+}
+
+#[test]
+fn defaults_name_target_and_next_try_line() {
+    let s = steps(&[body()]);
+    let a = action(&s);
+    assert_eq!((a.group.as_str(), a.renew_days), ("root", 30));
+    assert_eq!(
+        firstboot::steps::Step::target(a),
+        format!("action acme_cert {CRT}")
+    );
+    // The stand-in's warning says when cron tries again.
+    let zone: Zone = Arc::new(Mutex::new(Vec::new()));
+    let r = acme_rig(&zone);
+    let p = r.plan(&s);
+    assert_eq!(p[0].target, format!("action acme_cert {CRT}"));
+    let mut r = r;
+    r.apply(&s).unwrap();
+    let cx = r.cx();
+    let mut run = firstboot::steps::RunState::default();
+    let mut b = firstboot::backup::Backup::new(r.host.root.clone(), "20260101T000000Z-2", "1-test");
+    let p = firstboot::steps::Step::apply(a, &cx, &mut run, &mut b).unwrap();
+    let next = State::load(&r.host.root).next_try.unwrap();
+    let want = format!(
+        "`firstboot acme renew` (cron, /etc/cron.d/firstboot-acme) tries again from {}",
+        firstboot::tls::fmt_time(next)
+    );
+    assert!(p.summary.contains(&want), "{want}: {}", p.summary);
 }

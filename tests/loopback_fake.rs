@@ -453,3 +453,32 @@ fn each_probe_has_a_token_of_its_own_and_delivery_waits_20_s_by_default() {
         serde_json::from_value(v["mail_loopback"].clone()).unwrap();
     assert_eq!(c.wait_seconds, 20);
 }
+
+#[test]
+fn no_public_address_skips_unless_mail_leaves_through_a_smarthost() {
+    let dir = tempfile::tempdir().unwrap();
+    let (der, rec) = key();
+    let (h, f, _) = rig(dir.path(), der, "hold", zone(&rec));
+    let mut v = check();
+    v["mail_loopback"]["ipv4"] = json!("");
+    let r = run(&h, v.clone());
+    assert_eq!(r.status, CheckStatus::Skipped);
+    assert_eq!(r.detail, "the host has no public address set");
+    assert!(f.exec.calls().is_empty());
+    // Relay mode judges from the smarthost: the host's own addresses do not matter.
+    let dir = tempfile::tempdir().unwrap();
+    let (der, rec) = key();
+    let mut z = zone(&rec);
+    z.retain(|(n, _, _)| *n != "example.test");
+    z.push(("example.test", RType::Txt, "v=spf1 a:smtp.relay.test -all"));
+    z.push(("smtp.relay.test", RType::A, "198.51.100.25"));
+    let (h, _, _) = rig(dir.path(), der, "hold", z);
+    v["mail_loopback"]["relay_host"] = json!("smtp.relay.test");
+    let r = run(&h, v);
+    assert_eq!(r.status, CheckStatus::Pass, "{}", r.detail);
+    assert!(
+        r.detail.ends_with("from 198.51.100.25, at 192.0.2.53)"),
+        "{}",
+        r.detail
+    );
+}

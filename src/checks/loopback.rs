@@ -258,3 +258,32 @@ impl Check for LoopbackCheck {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn what_a_receiver_asks_includes_dmarc_up_the_tree() {
+        let c: LoopbackCheck = serde_json::from_value(serde_json::json!({
+            "from": "firstboot-loopback@example.test", "to": "a@example.test",
+            "hold_file": "/h", "hostname": "mail.example.test",
+            "dkim_record": "default._domainkey.example.test"}))
+        .unwrap();
+        let asked: Vec<String> = c
+            .questions("mail.example.test")
+            .iter()
+            .map(|(n, t)| format!("{t:?} {}", n.fqdn()))
+            .collect();
+        assert_eq!(
+            asked,
+            [
+                "Txt default._domainkey.example.test.",
+                "Txt example.test.",
+                "Txt mail.example.test.",
+                "Txt _dmarc.example.test.",
+                "Txt _dmarc.test.",
+            ]
+        );
+    }
+}
