@@ -18,7 +18,7 @@ pub struct AbsentStep {
 impl AbsentStep {
     /// An absolute path.
     pub fn validate(&self) -> Result<(), StepError> {
-        match self.path.starts_with('/') && self.path.trim_end_matches('/').len() > 1 {
+        match self.path.starts_with('/') && !self.path.trim_end_matches('/').is_empty() {
             true => Ok(()),
             false => Err(StepError::Invalid(format!(
                 "absent {}: path must be an absolute file path",
