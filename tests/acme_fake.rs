@@ -48,6 +48,11 @@ fn arg<'a>(argv: &'a [String], flag: &str) -> &'a str {
 /// A certbot that signs, with a fresh test CA, a certificate for the key in the tree
 /// (the CSR's key) and writes it where it is told; `fail` makes it exit 1 instead.
 fn certbot(r: &Rig, fail: Arc<Mutex<bool>>) {
+    certbot_for(r, fail, Arc::new(Mutex::new(vec![NAME.to_string()])));
+}
+
+/// A scripted certbot issuing for the names in `names` (what the test asks for).
+fn certbot_for(r: &Rig, fail: Arc<Mutex<bool>>, names: Arc<Mutex<Vec<String>>>) {
     let key_path = r.path(KEY);
     r.fakes.exec.on(
         "certbot",
@@ -65,7 +70,7 @@ fn certbot(r: &Rig, fail: Arc<Mutex<bool>>) {
             let ca_key = KeyPair::generate().unwrap();
             let ca_pem = ca.self_signed(&ca_key).unwrap().pem();
             let key = KeyPair::from_pem(&std::fs::read_to_string(&key_path).unwrap()).unwrap();
-            let mut leaf = CertificateParams::new(vec![NAME.to_string()]).unwrap();
+            let mut leaf = CertificateParams::new(names.lock().unwrap().clone()).unwrap();
             leaf.distinguished_name
                 .push(rcgen::DnType::CommonName, NAME);
             let leaf = leaf
@@ -359,4 +364,35 @@ fn defaults_name_target_and_next_try_line() {
         firstboot::tls::fmt_time(next)
     );
     assert!(p.summary.contains(&want), "{want}: {}", p.summary);
+}
+
+#[test]
+fn a_run_after_a_renewal_still_replaces_the_certificate_when_the_names_change() {
+    let zone: Zone = Arc::new(Mutex::new(Vec::new()));
+    let mut r = acme_rig(&zone);
+    let names = Arc::new(Mutex::new(vec![NAME.to_string()]));
+    certbot_for(&r, Arc::new(Mutex::new(false)), names.clone());
+    let s = steps(&[body()]);
+    r.apply(&s).unwrap();
+    zone.lock().unwrap().push((NAME, RType::A, "192.0.2.10"));
+    zone.lock()
+        .unwrap()
+        .push(("smtp.example.test", RType::A, "192.0.2.10"));
+    let renewed = match action(&s).renew(&r.host, true, true).unwrap() {
+        Renewal::Installed { .. } => r.read(CRT).unwrap(),
+        other => panic!("{other:?}"),
+    };
+    // renew replaced the certificate between runs: not a hand edit. A run wanting
+    // another name asks the CA again and installs what it issues.
+    let mut b = body();
+    b["action"]["acme_cert"]["names"] = json!([NAME, "smtp.example.test"]);
+    *names.lock().unwrap() = vec![NAME.to_string(), "smtp.example.test".to_string()];
+    let s2 = steps(&[b]);
+    r.apply(&s2).unwrap();
+    assert_eq!(certbot_calls(&r).len(), 2);
+    let now = r.read(CRT).unwrap();
+    assert_ne!(
+        now, renewed,
+        "the new certificate was left out as a hand edit"
+    );
 }
