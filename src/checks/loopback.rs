@@ -213,16 +213,18 @@ impl Check for LoopbackCheck {
     fn run(&self, cx: &CheckCx) -> CheckResult {
         let name = "a message sent from here passes DKIM, SPF and DMARC".to_string();
         let fail = |why: String| CheckResult::new(name.clone(), CheckStatus::Fail, why);
-        let mut ips = match public_addresses(cx, &[&self.ipv4, &self.ipv6]) {
-            Ok(a) => a,
-            Err((st, why)) if self.relay_host.trim().is_empty() => {
-                return CheckResult::new(name, st, why)
-            }
-            Err(_) => Vec::new(),
-        };
         if !cx.host.is_live() {
             return CheckResult::new(name, CheckStatus::Skipped, "offline root");
         }
+        // Where the mail leaves from: the smarthost in relay mode, else this host.
+        let relay = self.relay_host.trim().trim_end_matches('.');
+        let own = match relay.is_empty() {
+            true => match public_addresses(cx, &[&self.ipv4, &self.ipv6]) {
+                Ok(a) => a,
+                Err((st, why)) => return CheckResult::new(name, st, why),
+            },
+            false => Vec::new(),
+        };
         let secret = match self.secret(cx) {
             Ok(s) => s,
             Err(e) => return fail(e),
@@ -232,13 +234,11 @@ impl Check for LoopbackCheck {
             Err(e) => return fail(e),
         };
         let look = lookup(cx, srv);
-        let mut helo = self.hostname.trim();
-        if let Some(relay) = smarthost_addrs(&look, &self.relay_host) {
-            match relay {
-                Ok(a) => (ips, helo) = (a, self.relay_host.trim().trim_end_matches('.')),
-                Err((st, why)) => return CheckResult::new(name, st, why),
-            }
-        }
+        let (ips, helo) = match smarthost_addrs(&look, relay) {
+            Some(Ok(a)) => (a, relay),
+            Some(Err((st, why))) => return CheckResult::new(name, st, why),
+            None => (own, self.hostname.trim()),
+        };
         // What the judgement will ask, asked while the message is being signed.
         let ask = self.questions(helo);
         let copy = std::thread::scope(|s| {
