@@ -119,6 +119,15 @@ fn rig(
     (h, f, queue)
 }
 
+/// The zone of a host relaying through smtp.relay.test (198.51.100.25), which SPF lists.
+fn relay_zone(dkim: &str) -> Vec<(&'static str, RType, &'static str)> {
+    let mut z = zone(dkim);
+    z.retain(|(n, _, _)| *n != "example.test");
+    z.push(("example.test", RType::Txt, "v=spf1 a:smtp.relay.test -all"));
+    z.push(("smtp.relay.test", RType::A, "198.51.100.25"));
+    z
+}
+
 fn check() -> Value {
     json!({"mail_loopback": {"from": "firstboot-loopback@example.test",
         "to": "admin@example.test", "hold_file": format!("/{HOLD}"), "ipv4": "192.0.2.10",
@@ -233,11 +242,7 @@ fn another_key_fails_dkim_and_spf_without_the_address_fails_spf() {
 fn relay_mode_judges_the_message_from_the_smarthost() {
     let dir = tempfile::tempdir().unwrap();
     let (der, rec) = key();
-    let mut z = zone(&rec);
-    z.retain(|(n, _, _)| *n != "example.test");
-    z.push(("example.test", RType::Txt, "v=spf1 a:smtp.relay.test -all"));
-    z.push(("smtp.relay.test", RType::A, "198.51.100.25"));
-    let (h, _, _) = rig(dir.path(), der, "hold", z);
+    let (h, _, _) = rig(dir.path(), der, "hold", relay_zone(&rec));
     let mut v = check();
     v["mail_loopback"]["relay_host"] = json!("smtp.relay.test");
     let r = run(&h, v.clone());
@@ -468,11 +473,7 @@ fn no_public_address_skips_unless_mail_leaves_through_a_smarthost() {
     // Relay mode judges from the smarthost: the host's own addresses do not matter.
     let dir = tempfile::tempdir().unwrap();
     let (der, rec) = key();
-    let mut z = zone(&rec);
-    z.retain(|(n, _, _)| *n != "example.test");
-    z.push(("example.test", RType::Txt, "v=spf1 a:smtp.relay.test -all"));
-    z.push(("smtp.relay.test", RType::A, "198.51.100.25"));
-    let (h, _, _) = rig(dir.path(), der, "hold", z);
+    let (h, _, _) = rig(dir.path(), der, "hold", relay_zone(&rec));
     v["mail_loopback"]["relay_host"] = json!("smtp.relay.test");
     let r = run(&h, v);
     assert_eq!(r.status, CheckStatus::Pass, "{}", r.detail);
