@@ -235,6 +235,105 @@ fn spf_with_eleven_lookups_fails() {
     );
 }
 
+/// The good zone with the domain's SPF replaced by `record`, plus `extra` records.
+fn spf_zone(record: &'static str, extra: Vec<Rec>) -> Vec<Rec> {
+    let mut z = without(good(), "example.test", RType::Txt);
+    z.push(("example.test", RType::Txt, record));
+    z.extend(extra);
+    z
+}
+
+#[test]
+fn spf_exists_matches_only_when_its_target_has_an_address() {
+    let rec = "v=spf1 exists:ok.example.test -all";
+    let (r, asked) = run(
+        spf_zone(rec, vec![("ok.example.test", RType::A, "127.0.0.2")]),
+        spf(),
+    );
+    assert_eq!(r.status, CheckStatus::Pass, "{}", r.detail);
+    assert!(r.detail.contains("1 of 10 lookups"), "{}", r.detail);
+    assert!(
+        asked.iter().any(|a| a.contains("A ok.example.test")),
+        "{asked:?}"
+    );
+    // The target without an address: the term does not match and -all fails both.
+    let (r, _) = run(spf_zone(rec, vec![]), spf());
+    assert_eq!(r.status, CheckStatus::Fail, "{}", r.detail);
+    assert!(
+        r.detail
+            .contains("fail for 192.0.2.10, fail for 2001:db8::10"),
+        "{}",
+        r.detail
+    );
+    // Only an A record counts (RFC 7208 section 5.7), even for an IPv6 client.
+    let (r, _) = run(
+        spf_zone(rec, vec![("ok.example.test", RType::Aaaa, "2001:db8::2")]),
+        spf(),
+    );
+    assert_eq!(r.status, CheckStatus::Fail, "{}", r.detail);
+}
+
+#[test]
+fn spf_exists_macros_expand_per_address_and_keep_their_qualifier() {
+    // %{i}: one name per client address; only 192.0.2.10's is listed.
+    let rec = "v=spf1 exists:%{i}._ok.example.test -all";
+    let listed = vec![("192.0.2.10._ok.example.test", RType::A, "127.0.0.2")];
+    let (r, asked) = run(spf_zone(rec, listed.clone()), spf());
+    assert_eq!(r.status, CheckStatus::Fail, "{}", r.detail);
+    assert!(
+        r.detail
+            .contains("pass for 192.0.2.10, fail for 2001:db8::10"),
+        "{}",
+        r.detail
+    );
+    let v6 = "2.0.0.1.0.d.b.8.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.1.0._ok.example.test";
+    assert!(
+        asked.iter().any(|a| a.contains(&format!("A {v6}"))),
+        "{asked:?}"
+    );
+    // %{d} and %{l}: the record's own domain and the sender's local part.
+    let rec = "v=spf1 exists:%{l}.%{d}._ok.example.test -all";
+    let named = vec![(
+        "postmaster.example.test._ok.example.test",
+        RType::A,
+        "127.0.0.2",
+    )];
+    let (r, _) = run(spf_zone(rec, named), spf());
+    assert_eq!(r.status, CheckStatus::Pass, "{}", r.detail);
+    // A qualified term keeps its qualifier: -exists: listed fails, unlisted falls through.
+    let rec = "v=spf1 -exists:%{i}._ok.example.test ip4:192.0.2.10 ip6:2001:db8::10 -all";
+    let (r, _) = run(spf_zone(rec, listed), spf());
+    assert!(
+        r.detail
+            .contains("fail for 192.0.2.10, pass for 2001:db8::10"),
+        "{}",
+        r.detail
+    );
+}
+
+#[test]
+fn spf_exists_in_an_include_is_settled_and_one_with_p_warns() {
+    let mut z = spf_zone(
+        "v=spf1 include:_spf.example.net -all",
+        vec![("10.2.0.192._spf.example.net", RType::A, "127.0.0.2")],
+    );
+    z = without(z, "_spf.example.net", RType::Txt);
+    z.push((
+        "_spf.example.net",
+        RType::Txt,
+        "v=spf1 exists:%{ir}.%{d} -all",
+    ));
+    let mut v = spf();
+    v["spf"]["ipv6"] = json!("");
+    let (r, _) = run(z, v.clone());
+    assert_eq!(r.status, CheckStatus::Pass, "{}", r.detail);
+    // %{p} (the validated PTR name) is left to mail-auth: not proven, a warning.
+    let rec = "v=spf1 ip4:192.0.2.10 exists:%{p}.example.test -all";
+    let (r, _) = run(spf_zone(rec, vec![]), v);
+    assert_eq!(r.status, CheckStatus::Warn, "{}", r.detail);
+    assert!(r.detail.contains("%{p}"), "{}", r.detail);
+}
+
 #[test]
 fn an_spf_record_that_does_not_parse_fails() {
     let mut z = without(good(), "example.test", RType::Txt);

@@ -239,6 +239,31 @@ fn another_key_fails_dkim_and_spf_without_the_address_fails_spf() {
 }
 
 #[test]
+fn spf_exists_is_judged_by_whether_the_senders_name_has_an_address() {
+    for (listed, want) in [(true, "spf=pass"), (false, "spf=fail")] {
+        let dir = tempfile::tempdir().unwrap();
+        let (der, rec) = key();
+        let mut z = zone(&rec);
+        z.retain(|(n, t, _)| !(*n == "example.test" && *t == RType::Txt));
+        z.push((
+            "example.test",
+            RType::Txt,
+            "v=spf1 exists:%{i}._ok.%{d} -all",
+        ));
+        if listed {
+            z.push(("192.0.2.10._ok.example.test", RType::A, "127.0.0.2"));
+        }
+        let (h, _, _) = rig(dir.path(), der, "hold", z);
+        let r = run(&h, check());
+        assert!(
+            r.detail.starts_with(&format!("dkim=pass {want}")),
+            "{}",
+            r.detail
+        );
+    }
+}
+
+#[test]
 fn relay_mode_judges_the_message_from_the_smarthost() {
     let dir = tempfile::tempdir().unwrap();
     let (der, rec) = key();

@@ -143,8 +143,10 @@ impl Check for SpfCheck {
                 };
             }
         };
-        if tree.exists {
-            let why = format!("{detail}; it uses exists:, whose answer this check cannot prove");
+        if tree.exists_ptr {
+            let why = format!(
+                "{detail}; it uses exists: with %{{p}}, whose answer this check cannot prove"
+            );
             return r(CheckStatus::Warn, why);
         }
         r(CheckStatus::Pass, detail)

@@ -7,6 +7,7 @@
 
 use super::lookup::Lookup;
 use super::name::DName;
+use super::spf_exists::{settle, SpfWho};
 use mail_auth::common::parse::TxtRecordParser;
 use mail_auth::hickory_resolver::config::{ResolverConfig, ResolverOpts};
 use mail_auth::hickory_resolver::proto::op::ResponseCode;
@@ -82,10 +83,13 @@ fn set<T>(items: Vec<T>) -> RecordSet<T> {
 
 /// mail-auth's caches, answered from a [`Lookup`]. `addresses` are the client
 /// addresses being evaluated (PTR keys are matched against them); every failure to ask
-/// the server is kept in `errors` (mail-auth sees it as a temporary error).
+/// the server is kept in `errors` (mail-auth sees it as a temporary error). A cache made
+/// [`SeamCache::for_spf`] settles each SPF record's `exists:` terms for its evaluation
+/// before mail-auth sees the record ([`super::spf_exists`]).
 pub struct SeamCache<'l, 'a> {
     look: &'l Lookup<'a>,
     addresses: Vec<IpAddr>,
+    who: Option<SpfWho>,
     /// Why the server could not be asked, per question.
     pub errors: Mutex<Vec<String>>,
 }
@@ -96,7 +100,33 @@ impl<'l, 'a> SeamCache<'l, 'a> {
         SeamCache {
             look,
             addresses,
+            who: None,
             errors: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// A cache answering from `look` for one SPF evaluation, that of `who`.
+    pub fn for_spf(look: &'l Lookup<'a>, who: SpfWho) -> Self {
+        SeamCache {
+            who: Some(who.clone()),
+            ..SeamCache::new(look, vec![who.ip])
+        }
+    }
+
+    /// The SPF record among `txt`, the TXT strings at `key`, with its `exists:` settled
+    /// when this cache is for one evaluation.
+    fn spf_at(&self, key: &str, txt: &[String]) -> Txt {
+        let rec = spf_of(txt);
+        let (Some(who), Txt::Spf(spf)) = (&self.who, &rec) else {
+            return rec;
+        };
+        match settle(self.look, who, key, spf) {
+            Ok(Some(s)) => Txt::Spf(Arc::new(s)),
+            Ok(None) => rec,
+            Err(e) => {
+                self.failed(e.clone());
+                Txt::Error(resolver_error(Some(e)))
+            }
         }
     }
 
@@ -172,7 +202,7 @@ impl ResolverCache<Box<str>, Txt> for SeamCache<'_, '_> {
         Q: Hash + Eq + ?Sized,
     {
         Some(match self.txt_strings(q) {
-            Ok(txt) => spf_of(&txt),
+            Ok(txt) => self.spf_at(&key_text(q), &txt),
             Err(e) => Txt::Error(resolver_error(e)),
         })
     }

@@ -19,6 +19,7 @@ pub mod receive;
 pub mod record;
 pub mod source;
 pub mod spf;
+pub mod spf_exists;
 pub mod typed;
 pub mod wire;
 

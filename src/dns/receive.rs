@@ -8,6 +8,7 @@ use super::lookup::Lookup;
 use super::mailauth::{authenticator, block_on, not_found, resolver_error, SeamCache};
 use super::query::is_refusal;
 use super::spf::word;
+use super::spf_exists::SpfWho;
 use mail_auth::common::parse::TxtRecordParser;
 use mail_auth::common::verify::DomainKey;
 use mail_auth::dmarc::verify::DmarcParameters;
@@ -201,14 +202,20 @@ pub fn judge(
     let dmarc_txt = TxtAs::<Dmarc>::new(&seam).refused_is_absent();
     let mut out = Vec::new();
     for ip in ips {
+        let who = SpfWho {
+            ip: *ip,
+            sender: mail_from.to_string(),
+            helo: helo.to_string(),
+        };
+        let spf_seam = SeamCache::for_spf(look, who);
         let spf: SpfOutput = block_on(
             auth.verify_spf(
                 Parameters::new(SpfParameters::verify_mail_from(*ip, helo, helo, mail_from))
-                    .with_txt_cache(&seam)
-                    .with_mx_cache(&seam)
-                    .with_ptr_cache(&seam)
-                    .with_ipv4_cache(&seam)
-                    .with_ipv6_cache(&seam),
+                    .with_txt_cache(&spf_seam)
+                    .with_mx_cache(&spf_seam)
+                    .with_ptr_cache(&spf_seam)
+                    .with_ipv4_cache(&spf_seam)
+                    .with_ipv6_cache(&spf_seam),
             ),
         );
         let dmarc = block_on(

@@ -9,6 +9,7 @@ use super::decl::RType;
 use super::lookup::Lookup;
 use super::mailauth::{authenticator, block_on, spf_of, SeamCache};
 use super::name::DName;
+use super::spf_exists::SpfWho;
 use mail_auth::spf::verify::SpfParameters;
 use mail_auth::spf::{Macro, Mechanism, Spf};
 use mail_auth::{Parameters, SpfResult, Txt};
@@ -24,9 +25,11 @@ pub const MAX_LOOKUPS: usize = 10;
 pub struct Tree {
     /// Terms that cause a DNS lookup (include, a, mx, ptr, exists, redirect).
     pub lookups: usize,
-    /// The tree uses `exists:`, whose empty answer mail-auth's cache interface cannot
-    /// tell from a present one: an evaluation's `pass` is then not proven.
-    pub exists: bool,
+    /// The tree has an `exists:` whose target uses `%{p}` (the validated PTR name),
+    /// which is left to mail-auth, whose cache interface matches it whatever the
+    /// answer: an evaluation's `pass` is then not proven. Other `exists:` terms are
+    /// settled for each evaluation ([`super::spf_exists`]).
+    pub exists_ptr: bool,
     /// Includes or redirects whose target has no usable record.
     pub broken: Vec<String>,
 }
@@ -114,9 +117,14 @@ pub fn walk(look: &Lookup, domain: &DName, root: &Spf) -> Result<Tree, String> {
                         }
                     }
                     Mechanism::Ptr { .. } => tree.lookups += 1,
-                    Mechanism::Exists { .. } => {
+                    Mechanism::Exists { macro_string } => {
                         tree.lookups += 1;
-                        tree.exists = true;
+                        tree.exists_ptr |= macro_string.needs_ptr();
+                        if let Macro::Literal(_) = macro_string {
+                            if let Some(n) = literal(macro_string, &d) {
+                                carry.push((n, RType::A));
+                            }
+                        }
                     }
                     _ => {}
                 }
@@ -158,7 +166,7 @@ pub fn evaluate(
     addresses: &[IpAddr],
 ) -> Result<Vec<(IpAddr, SpfResult)>, String> {
     let sender = format!("postmaster@{domain}");
-    each(look, addresses, |ip| {
+    each(look, addresses, &sender, helo, |ip| {
         SpfParameters::new(ip, domain, helo, helo, &sender)
     })
 }
@@ -170,32 +178,46 @@ pub fn evaluate_helo(
     helo: &str,
     addresses: &[IpAddr],
 ) -> Result<Vec<(IpAddr, SpfResult)>, String> {
-    each(look, addresses, |ip| {
+    let sender = format!("postmaster@{helo}");
+    each(look, addresses, &sender, helo, |ip| {
         SpfParameters::verify_ehlo(ip, helo, helo)
     })
 }
 
-/// `check_host` for each address with the parameters `params` gives, at once.
+/// `check_host` for each address with the parameters `params` gives, at once, for
+/// mail from `sender` with HELO `helo` (what `exists:` targets expand from).
 fn each<'x>(
     look: &Lookup,
     addresses: &[IpAddr],
+    sender: &str,
+    helo: &str,
     params: impl Fn(IpAddr) -> SpfParameters<'x> + Sync,
 ) -> Result<Vec<(IpAddr, SpfResult)>, String> {
     let auth = authenticator()?;
-    let cache = SeamCache::new(look, addresses.to_vec());
-    let results: Vec<(IpAddr, SpfResult)> = std::thread::scope(|s| {
+    let outcomes: Vec<Result<(IpAddr, SpfResult), String>> = std::thread::scope(|s| {
         let running: Vec<_> = addresses
             .iter()
             .map(|ip| {
-                let (auth, cache, params) = (&auth, &cache, &params);
+                let (auth, params) = (&auth, &params);
+                let who = SpfWho {
+                    ip: *ip,
+                    sender: sender.to_string(),
+                    helo: helo.to_string(),
+                };
                 s.spawn(move || {
+                    let cache = SeamCache::for_spf(look, who);
                     let p = Parameters::new(params(*ip))
-                        .with_txt_cache(cache)
-                        .with_mx_cache(cache)
-                        .with_ptr_cache(cache)
-                        .with_ipv4_cache(cache)
-                        .with_ipv6_cache(cache);
-                    (*ip, block_on(auth.check_host(p)).result())
+                        .with_txt_cache(&cache)
+                        .with_mx_cache(&cache)
+                        .with_ptr_cache(&cache)
+                        .with_ipv4_cache(&cache)
+                        .with_ipv6_cache(&cache);
+                    let result = block_on(auth.check_host(p)).result();
+                    let errors = cache.errors.lock().unwrap_or_else(|e| e.into_inner());
+                    match errors.first() {
+                        Some(e) => Err(e.clone()),
+                        None => Ok((*ip, result)),
+                    }
                 })
             })
             .collect();
@@ -203,13 +225,9 @@ fn each<'x>(
             .into_iter()
             .map(|t| {
                 t.join()
-                    .unwrap_or((IpAddr::from([0, 0, 0, 0]), SpfResult::TempError))
+                    .unwrap_or_else(|_| Err("an SPF evaluation panicked".to_string()))
             })
             .collect()
     });
-    let errors = cache.errors.lock().unwrap_or_else(|e| e.into_inner());
-    match errors.first() {
-        Some(e) => Err(e.clone()),
-        None => Ok(results),
-    }
+    outcomes.into_iter().collect()
 }

@@ -3,7 +3,8 @@
 # advanced profile, published): MX, A/AAAA, forward-confirmed PTR and HELO, SPF
 # (evaluated by mail-auth), DMARC, DNSSEC (example.test is signed), DANE and DKIM
 # pass; then each is broken on purpose in the zone and reported as FAIL under its id:
-# the DKIM record replaced by another key, SPF without the host's address, the PTR of
+# the DKIM record replaced by another key, SPF without the host's address (and SPF
+# listing it through exists:, then not, beside pyspf's verdict), the PTR of
 # mail's address pointing elsewhere (set in Knot with knotc, put back by the trap).
 # mail.loopback (a probe held once signed, judged by mail-auth) passes, then fails
 # with the other DKIM key, leaving no queue entry. dns.dane is
@@ -86,6 +87,25 @@ scenario_validate_dns_checks_pass_then_fail_by_id() {
     e2e_fail "could not replace the SPF record"
   _vdns_validate
   e2e_assert_check "$out" FAIL dns.spf "" "validate with SPF without the host's address"
+
+  # exists: with a macro, evaluated for each address: mail's IPv4 address listed under
+  # _spf passes, and pyspf on world says pass too; the listing removed fails, as pyspf
+  # says. (IPv6 goes through ip6:, so only the exists: term decides for IPv4.)
+  local v4=${E2E_HOST_V4[mail]} v6=${E2E_HOST_V6[mail]} pyspf
+  pyspf='import sys, spf; print(spf.check2(i=sys.argv[1], s="postmaster@example.test", h="mail.example.test")[0])'
+  printf 'server %s\nzone example.test.\nupdate delete example.test. TXT\nupdate add example.test. 300 TXT "v=spf1 ip6:%s exists:%%{i}._spf.example.test -all"\nupdate add %s._spf.example.test. 300 A 127.0.0.2\nsend\n' \
+    "${E2E_HOST_V4[dns]}" "$v6" "$v4" | e2e_exec mail -- knsupdate -k /run/e2e/tsig.key ||
+    e2e_fail "could not publish SPF with exists:"
+  _vdns_validate
+  e2e_assert_check "$out" PASS dns.spf "" "validate with the host listed through exists:"
+  e2e_assert_eq pass "$(e2e_exec world -- /usr/bin/python3 -c "$pyspf" "$v4" 2>&1)" "pyspf with the host listed through exists:"
+  printf 'server %s\nzone example.test.\nupdate delete %s._spf.example.test. A\nsend\n' \
+    "${E2E_HOST_V4[dns]}" "$v4" | e2e_exec mail -- knsupdate -k /run/e2e/tsig.key ||
+    e2e_fail "could not remove the exists: listing"
+  _vdns_validate
+  e2e_assert_check "$out" FAIL dns.spf "" "validate with the exists: listing removed"
+  e2e_assert_contains "$(_vdns_json dns.spf)" "fail for $v4" "dns.spf's detail with the exists: listing removed"
+  e2e_assert_eq fail "$(e2e_exec world -- /usr/bin/python3 -c "$pyspf" "$v4" 2>&1)" "pyspf with the exists: listing removed"
 
   # The PTR of mail's address pointing elsewhere.
   _vdns_ptr vm-1.provider.example.net. || e2e_fail "could not change the PTR in Knot"

@@ -1,0 +1,83 @@
+//! `exists:` settled before mail-auth evaluates a record. mail-auth 0.13's cache
+//! interface cannot say "this name has no address" (an empty answer from a cache counts
+//! as present), so every `exists:` would match. Instead each record handed to mail-auth
+//! has its `exists:` terms decided here: the target is expanded with the evaluation's
+//! own values (RFC 7208 section 7: `%{i}`, `%{s}`, `%{d}`...), its A records asked
+//! through our [`Lookup`] (section 5.7: an A query, whatever the client's family), and the
+//! term becomes `all` with the same qualifier when there is one, or is dropped when there
+//! is none; both are what the term would do at that place. A target using `%{p}` (the
+//! validated PTR name) is left as it is: [`needs_ptr`] says the result is not proven.
+
+use super::decl::RType;
+use super::lookup::Lookup;
+use super::name::DName;
+use super::record::Data;
+use mail_auth::spf::{Directive, Macro, Mechanism, Spf, Variables};
+use std::net::IpAddr;
+
+/// Who an SPF evaluation is for: the values `exists:` targets expand from.
+#[derive(Debug, Clone)]
+pub struct SpfWho {
+    /// The client address (`%{i}`, `%{c}`, `%{v}`).
+    pub ip: IpAddr,
+    /// The envelope sender, `local@domain` (`%{s}`, `%{l}`, `%{o}`).
+    pub sender: String,
+    /// The HELO name (`%{h}`, and `%{r}`, the receiving host).
+    pub helo: String,
+}
+
+/// Whether any `exists:` of `spf` uses `%{p}`, which this settling leaves to mail-auth
+/// (and mail-auth's cache interface then matches whatever the answer).
+pub fn needs_ptr(spf: &Spf) -> bool {
+    spf.directives.iter().any(
+        |d| matches!(&d.mechanism, Mechanism::Exists { macro_string } if macro_string.needs_ptr()),
+    )
+}
+
+/// The name an `exists:` target expands to for `who`, in the record of `domain`.
+pub fn target(m: &Macro, who: &SpfWho, domain: &str) -> String {
+    let mut vars = Variables::new();
+    vars.set_ip(&who.ip);
+    vars.set_sender(who.sender.as_bytes().to_vec());
+    vars.set_domain(domain.as_bytes().to_vec());
+    vars.set_helo_domain(who.helo.as_bytes().to_vec());
+    vars.set_host_domain(who.helo.as_bytes().to_vec());
+    m.eval(&vars, domain, false).into_owned()
+}
+
+/// Whether `name` has an A record, as an `exists:` asks it. A name that is not a
+/// domain name has none; a server that cannot be asked is the error.
+fn has_a(look: &Lookup, name: &str) -> Result<bool, String> {
+    let Ok(n) = DName::parse(name.trim_end_matches('.')) else {
+        return Ok(false);
+    };
+    let got = look.get(&n, RType::A)?;
+    Ok(got.records.iter().any(|(_, d)| matches!(d, Data::A(_))))
+}
+
+/// `spf` (the record of `domain`) with each `exists:` decided for `who`: `all` with its
+/// qualifier where the target has an A record, gone where it has none. `None` when the
+/// record has no `exists:` to settle (use it as it is).
+pub fn settle(look: &Lookup, who: &SpfWho, domain: &str, spf: &Spf) -> Result<Option<Spf>, String> {
+    let domain = domain.trim_end_matches('.');
+    let mut changed = false;
+    let mut kept: Vec<Directive> = Vec::with_capacity(spf.directives.len());
+    for d in spf.directives.iter() {
+        match &d.mechanism {
+            Mechanism::Exists { macro_string } if !macro_string.needs_ptr() => {
+                changed = true;
+                if has_a(look, &target(macro_string, who, domain))? {
+                    kept.push(Directive {
+                        qualifier: d.qualifier.clone(),
+                        mechanism: Mechanism::All,
+                    });
+                }
+            }
+            _ => kept.push(d.clone()),
+        }
+    }
+    Ok(changed.then(|| Spf {
+        directives: kept.into(),
+        ..spf.clone()
+    }))
+}
