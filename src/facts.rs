@@ -27,10 +27,13 @@ pub struct Facts {
     pub firewall: String,
     /// The port sshd listens on, from its configuration in the tree, else 22.
     pub sshd_port: String,
+    /// Every port sshd listens on (space-separated): each `Port` (else 22) and each
+    /// `ListenAddress` port; empty when the tree has no sshd configuration.
+    pub sshd_ports: String,
 }
 
 /// The facts a manifest input may name.
-pub const NAMES: [&str; 7] = [
+pub const NAMES: [&str; 8] = [
     "fqdn",
     "ipv4",
     "ipv6",
@@ -38,6 +41,7 @@ pub const NAMES: [&str; 7] = [
     "log_backend",
     "firewall",
     "sshd_port",
+    "sshd_ports",
 ];
 
 /// `nftables` when `root` has the nft binary, else `none`.
@@ -103,6 +107,7 @@ impl Facts {
             },
             firewall: firewall(root)?,
             sshd_port: crate::sshd_fact::gather(root)?,
+            sshd_ports: crate::sshd_fact::gather_all(root)?,
         })
     }
 
@@ -116,6 +121,8 @@ impl Facts {
             "log_backend" => self.log_backend.as_deref(),
             "firewall" => Some(self.firewall.as_str()).filter(|f| !f.is_empty()),
             "sshd_port" => Some(self.sshd_port.as_str()).filter(|f| !f.is_empty()),
+            // Empty is a value here: no port (no sshd), an empty list.
+            "sshd_ports" => Some(self.sshd_ports.as_str()),
             _ => None,
         }
     }

@@ -1,15 +1,18 @@
-//! The `sshd_port` fact: the port sshd listens on, read from its configuration in the
-//! tree (Debian's `sshd_config` includes `sshd_config.d/*.conf` first, and the first
-//! `Port` read is the first port), else 22, sshd's default. The firewall opens it and
-//! fail2ban's sshd jail bans on it, so a host whose SSH moved is not locked out.
+//! The `sshd_port` and `sshd_ports` facts: the ports sshd listens on, read from its
+//! configuration in the tree (Debian's `sshd_config` includes `sshd_config.d/*.conf`
+//! first). sshd listens on every `Port` it reads (the option adds up, it is not "first
+//! one wins") and on the port of each `ListenAddress` that names one; `sshd_port` is the
+//! first `Port` read, else 22, sshd's default. The firewall opens them all and
+//! fail2ban's sshd jail bans on the first, so a host whose SSH moved, or listens on a
+//! second port, is not locked out.
 
 use crate::host::{HostError, Root};
 
 const DROP_INS: &str = "/etc/ssh/sshd_config.d";
 const MAIN: &str = "/etc/ssh/sshd_config";
 
-/// The first `Port` of the drop-ins (in name order), then of the main file, else 22.
-pub fn gather(root: &Root) -> Result<String, HostError> {
+/// The text of sshd's configuration files: the drop-ins in name order, then the main file.
+fn texts(root: &Root) -> Result<Vec<String>, HostError> {
     let mut files: Vec<String> = match std::fs::read_dir(root.path(DROP_INS)?) {
         Ok(rd) => rd
             .flatten()
@@ -21,21 +24,70 @@ pub fn gather(root: &Root) -> Result<String, HostError> {
     };
     files.sort();
     files.push(MAIN.to_string());
+    let mut out = Vec::new();
     for f in files {
-        let text = match root.read(&f) {
-            Ok(t) => t.unwrap_or_default(),
-            // Not a regular file (a link out of the tree...): not sshd's config for us.
-            Err(_) => continue,
-        };
-        if let Some(p) = first_port(&String::from_utf8_lossy(&text)) {
-            return Ok(p.to_string());
+        // Missing, or not a regular file (a link out of the tree...): not sshd's
+        // config for us.
+        if let Ok(Some(t)) = root.read(&f) {
+            out.push(String::from_utf8_lossy(&t).into_owned());
         }
     }
-    Ok("22".to_string())
+    Ok(out)
 }
 
-/// The first `Port N` (or `Port=N`, any case) before any `Match` block.
-fn first_port(text: &str) -> Option<u16> {
+/// The first `Port` of the drop-ins (in name order), then of the main file, else 22.
+pub fn gather(root: &Root) -> Result<String, HostError> {
+    let first = texts(root)?
+        .iter()
+        .find_map(|t| ports(t).0.first().copied())
+        .unwrap_or(22);
+    Ok(first.to_string())
+}
+
+/// Every port sshd listens on, in the order read, each once (space-separated): each
+/// `Port` (else 22) and each `ListenAddress` port; none without any configuration file
+/// (no sshd installed).
+pub fn gather_all(root: &Root) -> Result<String, HostError> {
+    let texts = texts(root)?;
+    if texts.is_empty() {
+        return Ok(String::new());
+    }
+    let (mut port, mut listen) = (Vec::new(), Vec::new());
+    for t in texts {
+        let (p, l) = ports(&t);
+        port.extend(p);
+        listen.extend(l);
+    }
+    if port.is_empty() {
+        port.push(22);
+    }
+    let mut all: Vec<u16> = Vec::new();
+    for p in port.into_iter().chain(listen) {
+        if !all.contains(&p) {
+            all.push(p);
+        }
+    }
+    let words: Vec<String> = all.iter().map(u16::to_string).collect();
+    Ok(words.join(" "))
+}
+
+/// The port of a `ListenAddress` value: `host:port`, `[v6]:port`; none for a bare
+/// address (it listens on the `Port`s).
+fn listen_port(value: &str) -> Option<u16> {
+    let v = value.split_whitespace().next()?;
+    let rest = match v.strip_prefix('[') {
+        Some(r) => r.split_once(']')?.1,
+        // An IPv6 address without brackets has several colons and no port.
+        None if v.matches(':').count() == 1 => &v[v.find(':')?..],
+        None => return None,
+    };
+    rest.strip_prefix(':')?.parse().ok().filter(|p| *p > 0)
+}
+
+/// The `Port N` values (`Port=N`, any case) and `ListenAddress` ports of one file,
+/// before any `Match` block (neither is allowed inside one).
+fn ports(text: &str) -> (Vec<u16>, Vec<u16>) {
+    let (mut port, mut listen) = (Vec::new(), Vec::new());
     for line in text.lines().map(str::trim) {
         let (key, value) = match line.split_once(|c: char| c.is_whitespace() || c == '=') {
             Some((k, v)) => (
@@ -45,15 +97,17 @@ fn first_port(text: &str) -> Option<u16> {
             None => continue,
         };
         if key.eq_ignore_ascii_case("match") {
-            return None;
+            break;
         }
         if key.eq_ignore_ascii_case("port") {
             if let Some(p) = value.split_whitespace().next().and_then(|v| v.parse().ok()) {
-                return Some(p);
+                port.push(p);
             }
+        } else if key.eq_ignore_ascii_case("listenaddress") {
+            listen.extend(listen_port(value));
         }
     }
-    None
+    (port, listen)
 }
 
 #[cfg(test)]
@@ -89,11 +143,47 @@ mod tests {
 
     #[test]
     fn a_port_inside_a_match_block_or_a_comment_is_not_the_port() {
-        assert_eq!(
-            first_port("# Port 2222\nMatch User bob\n  Port 2300\n"),
-            None
-        );
-        assert_eq!(first_port("Port   2222 # moved\n"), Some(2222));
-        assert_eq!(first_port("Port nonsense\nPort 2\n"), Some(2));
+        let first = |t: &str| ports(t).0.first().copied();
+        assert_eq!(first("# Port 2222\nMatch User bob\n  Port 2300\n"), None);
+        assert_eq!(first("Port   2222 # moved\n"), Some(2222));
+        assert_eq!(first("Port nonsense\nPort 2\n"), Some(2));
+    }
+
+    #[test]
+    fn every_port_sshd_listens_on_is_gathered_once() {
+        let t = tempfile::tempdir().unwrap();
+        let root = Root::new(t.path());
+        assert_eq!(gather_all(&root).unwrap(), "", "no sshd at all");
+        std::fs::create_dir_all(t.path().join("etc/ssh/sshd_config.d")).unwrap();
+        std::fs::write(
+            t.path().join("etc/ssh/sshd_config.d/50-x.conf"),
+            "Port 2222\nListenAddress 192.0.2.1:2200\nListenAddress [2001:db8::1]:2201\n",
+        )
+        .unwrap();
+        let main = "Port 22\nPort 2222\nListenAddress 2001:db8::2\nListenAddress 0.0.0.0\nMatch User x\n  Port 9\n";
+        std::fs::write(t.path().join("etc/ssh/sshd_config"), main).unwrap();
+        assert_eq!(gather_all(&root).unwrap(), "2222 22 2200 2201");
+        assert_eq!(gather(&root).unwrap(), "2222");
+        // Only ListenAddress ports: the Port default, 22, is still counted (a bare
+        // address would listen on it).
+        std::fs::write(t.path().join("etc/ssh/sshd_config.d/50-x.conf"), "").unwrap();
+        std::fs::write(t.path().join("etc/ssh/sshd_config"), "# all default\n").unwrap();
+        assert_eq!(gather_all(&root).unwrap(), "22", "sshd's own default");
+        std::fs::write(
+            t.path().join("etc/ssh/sshd_config"),
+            "ListenAddress 10.0.0.1:2022\n",
+        )
+        .unwrap();
+        assert_eq!(gather_all(&root).unwrap(), "22 2022");
+    }
+
+    #[test]
+    fn listen_address_ports() {
+        assert_eq!(listen_port("192.0.2.1:2200"), Some(2200));
+        assert_eq!(listen_port("[2001:db8::1]:2201 rdomain x"), Some(2201));
+        assert_eq!(listen_port("2001:db8::1"), None);
+        assert_eq!(listen_port("[2001:db8::1]"), None);
+        assert_eq!(listen_port("host.example:0"), None);
+        assert_eq!(listen_port("0.0.0.0"), None);
     }
 }

@@ -71,11 +71,12 @@ fn with_nft_the_mode_decides_the_ports() {
         "mail:\n  mode: local\nmonitoring:\n  fail2ban: {sshd_port: 2222}\n",
         true,
     );
-    // RHEL's file gets the include too; a sshd_port given wins over sshd's config.
+    // RHEL's file gets the include too; a sshd_port given is opened beside the port
+    // sshd's configuration names (sshd still listens there until it is moved).
     t.write("/etc/sysconfig/nftables.conf", "# rules of your own here\n");
     t.write("/etc/ssh/sshd_config", "Port 2200\n");
     ok(&t.fb(&["run", "--profile", "advanced"]));
-    assert_eq!(ports(&t), "tcp dport { 2222, 25 } accept");
+    assert_eq!(ports(&t), "tcp dport { 2222, 2200, 25 } accept");
     assert_eq!(
         t.read("/etc/sysconfig/nftables.conf"),
         "# rules of your own here\n# BEGIN firstboot\ninclude \"/etc/nftables.d/firstboot.nft\"\n# END firstboot\n"
@@ -96,6 +97,54 @@ fn the_ssh_port_comes_from_sshds_configuration() {
         jail.contains("[sshd]\nenabled = true\nport = 2200\n"),
         "{jail}"
     );
+}
+
+#[test]
+fn every_port_sshd_listens_on_is_opened_unless_open_ports_is_given() {
+    let relay = "mail:\n  mode: relay\n  relay: {host: smtp.example.net}\n";
+    let sshd = |t: &Tree| {
+        t.write(
+            "/etc/ssh/sshd_config.d/50-second.conf",
+            "Port 2222\nListenAddress 192.0.2.10:2300\n",
+        );
+        t.write(
+            "/etc/ssh/sshd_config",
+            "Include /etc/ssh/sshd_config.d/*.conf\nPort 22\n",
+        );
+    };
+    let t = tree(relay, true);
+    sshd(&t);
+    ok(&t.fb(&["run", "--profile", "advanced"]));
+    assert_eq!(ports(&t), "tcp dport { 2222, 22, 2300 } accept");
+    let jail = t.read("/etc/fail2ban/jail.d/firstboot.local");
+    assert!(
+        jail.contains("[sshd]\nenabled = true\nport = 2222\n"),
+        "{jail}"
+    );
+    // The check wants the same ports (named where firstboot does not manage it).
+    let t = tree(relay, false);
+    sshd(&t);
+    ok(&t.fb(&["run", "--profile", "advanced"]));
+    let out = stdout(&t.fb(&["validate", "monitoring", "--json"]));
+    assert!(
+        out.contains("it should let in tcp 22, 2222, 2300\""),
+        "{out}"
+    );
+
+    // Given, the list replaces sshd's ports (the first, sshd_port, stays open).
+    let t = tree(
+        "mail:\n  mode: relay\n  relay: {host: smtp.example.net}\nmonitoring:\n  open_ports: [443, 2222]\n",
+        true,
+    );
+    t.write("/etc/ssh/sshd_config", "Port 2200\nPort 2201\n");
+    ok(&t.fb(&["run", "--profile", "advanced"]));
+    assert_eq!(ports(&t), "tcp dport { 2200, 443, 2222 } accept");
+    let t = tree("monitoring:\n  open_ports: [0, \"x\"]\n", true);
+    let out = t.fb(&["plan", "--profile", "advanced"]);
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(!out.status.success());
+    assert!(err.contains("monitoring.open_ports[0]"), "{err}");
+    assert!(err.contains("monitoring.open_ports[1]"), "{err}");
 }
 
 #[test]

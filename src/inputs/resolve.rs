@@ -181,6 +181,25 @@ fn merge(base: Value, over: Value) -> Value {
     }
 }
 
+/// A fact's text as `decl` takes it: the number it spells for an integer or port input,
+/// its words for a list (each as the list's items take it), else the text.
+fn fact_value(decl: &InputDecl, f: &str) -> Value {
+    match decl.kind {
+        InputKind::Integer | InputKind::Port => f
+            .parse::<i64>()
+            .map_or_else(|_| Value::String(f.to_string()), Value::from),
+        InputKind::List => Value::Array(
+            f.split_whitespace()
+                .map(|w| match decl.items.as_deref() {
+                    Some(item) => fact_value(item, w),
+                    None => Value::String(w.to_string()),
+                })
+                .collect(),
+        ),
+        _ => Value::String(f.to_string()),
+    }
+}
+
 fn fill(
     decl: &InputDecl,
     given: Option<&Value>,
@@ -235,12 +254,7 @@ fn fill(
         return check(decl, &d, key, p).unwrap_or(Value::Null);
     }
     if let Some(f) = decl.fact.as_deref().and_then(|f| facts.get(f)) {
-        // Facts are text; an integer input takes the number a fact spells (a port).
-        let v = match (decl.kind, f.parse::<i64>()) {
-            (InputKind::Integer, Ok(n)) => Value::from(n),
-            _ => Value::String(f.to_string()),
-        };
-        return check(decl, &v, key, p).unwrap_or(Value::Null);
+        return check(decl, &fact_value(decl, f), key, p).unwrap_or(Value::Null);
     }
     if decl.kind == InputKind::Map && !decl.optional {
         return fill_map(decl, &Map::new(), key, root, facts, p);

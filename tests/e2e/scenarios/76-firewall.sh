@@ -1,9 +1,10 @@
 # shellcheck shell=bash
 # 10-monitoring's firewall on a fresh full-mode host (the whole advanced profile) whose
-# sshd_config says `Port 2222`: from world, 25, 465, 587, 993, 995 and 2222 connect;
-# 22 and a port nothing of the mode serves (a listener on 2525) get no answer over IPv4
-# and IPv6, while loopback still reaches 2525; a re-run loads nothing again; switched to
-# local mode, 465, 587, 993 and 995 close; rolling that run back opens them again,
+# sshd_config says `Port 2222` and `Port 2223`: from world, 25, 465, 587, 993, 995, 2222
+# and 2223 connect; 22 and a port nothing of the mode serves (a listener on 2525) get no
+# answer over IPv4 and IPv6, while loopback still reaches 2525; a re-run loads nothing
+# again; switched to local mode with monitoring.open_ports [2525], 465, 587, 993, 995 and
+# 2223 close and 2525 opens; rolling that run back opens them again,
 # rolling back the first run removes the table. Uses 30-dns.sh's save/restore and 72-mail-full.sh's helpers.
 
 _FW_PIDS=/run/e2e-fw-listeners
@@ -74,17 +75,19 @@ scenario_firewall_opens_exactly_the_ports_of_the_mode() {
   trap _fw_end EXIT
   _mail_full_config
   e2e_exec mail -- sh -c ': >>/var/log/auth.log; : >/var/log/mail.log; : >/var/log/dovecot.log'
-  # SSH moved to 2222 (sshd itself does not run in test hosts: a listener stands in).
-  e2e_exec mail -- sh -c 'printf "Include /etc/ssh/sshd_config.d/*.conf\nPort 2222\n" >/etc/ssh/sshd_config'
+  # SSH moved to 2222, and 2223 (sshd itself does not run in test hosts: listeners
+  # stand in).
+  e2e_exec mail -- sh -c 'printf "Include /etc/ssh/sshd_config.d/*.conf\nPort 2222\nPort 2223\n" >/etc/ssh/sshd_config'
   _fw_listen 2525
   _fw_listen 2222
+  _fw_listen 2223
   _fw_expect open 2525
   out=$(e2e_exec mail -- firstboot run --profile advanced 2>&1) ||
     e2e_fail "firstboot run --profile advanced failed: $out"
   e2e_assert_contains "$out" "command nft -f /etc/nftables.d/firstboot.nft" "the run"
   first=$(e2e_exec mail -- sh -c 'ls /var/log/firstboot/backups/*/10-monitoring -d | head -n 1 | cut -d/ -f6')
 
-  _fw_expect open 25 465 587 993 995 2222
+  _fw_expect open 25 465 587 993 995 2222 2223
   _fw_expect dropped 2525 143 22
   e2e_assert_eq 124 "$(_fw_connect world "$v6" 2525)" "port 2525 from world over IPv6 (dropped)"
   e2e_assert_eq 0 "$(_fw_connect world "$v6" 25)" "port 25 from world over IPv6"
@@ -106,13 +109,15 @@ scenario_firewall_opens_exactly_the_ports_of_the_mode() {
   [[ "$out" != *"nft -f"* && "$out" != *"firstboot.nft"* ]] || e2e_fail "the re-run touched the firewall: $out"
   e2e_assert_eq "$handle" "$(_fw_handle)" "the table's handle after a re-run"
 
-  # Local mode: only SSH and 25 stay open (Dovecot and submission still listen).
+  # Local mode: only SSH and 25 stay open (Dovecot and submission still listen), and
+  # monitoring.open_ports given replaces sshd's ports: 2525 opens, 2223 closes.
   e2e_exec mail -- sed -i 's/^mail:$/mail:\n  mode: local/' /etc/firstboot/config.yaml
+  e2e_exec mail -- sh -c 'printf "monitoring:\n  open_ports: [2525]\n" >>/etc/firstboot/config.yaml'
   out=$(e2e_exec mail -- firstboot run --profile advanced --only monitoring --force 2>&1) ||
     e2e_fail "the run in local mode failed: $out"
   e2e_assert_contains "$out" "command nft -f /etc/nftables.d/firstboot.nft" "the run in local mode"
-  _fw_expect open 25 2222
-  _fw_expect dropped 465 587 993 995 2525
+  _fw_expect open 25 2222 2525
+  _fw_expect dropped 465 587 993 995 2223
   _fw_validate
 
   # Rolling that run back loads the full-mode file again; the first run's rollback
