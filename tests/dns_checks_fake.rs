@@ -335,6 +335,21 @@ fn spf_exists_in_an_include_is_settled_and_one_with_p_warns() {
 }
 
 #[test]
+fn a_redirect_counts_as_a_lookup_and_its_target_is_walked() {
+    // 3 includes, a's 3, b's 3, c's mx and redirect, and the redirect target's a: = 12.
+    let z = lookup_tree(
+        "v=spf1 a mx a:y.example.net -all",
+        "v=spf1 mx redirect=_spf.example.net",
+    );
+    let (r, _) = run(z, spf());
+    assert!(
+        r.detail.starts_with("12 DNS lookups, more than 10"),
+        "{}",
+        r.detail
+    );
+}
+
+#[test]
 fn an_spf_record_that_does_not_parse_fails() {
     let mut z = without(good(), "example.test", RType::Txt);
     z.push(("example.test", RType::Txt, "v=spf1 ip4:192.0.2.10 -al"));

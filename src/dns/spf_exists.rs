@@ -6,7 +6,8 @@
 //! through our [`Lookup`] (section 5.7: an A query, whatever the client's family), and the
 //! term becomes `all` with the same qualifier when there is one, or is dropped when there
 //! is none; both are what the term would do at that place. A target using `%{p}` (the
-//! validated PTR name) is left as it is: [`needs_ptr`] says the result is not proven.
+//! validated PTR name) is left as it is: the walk of the tree notes that its result is
+//! not proven ([`super::spf::Tree::exists_ptr`]).
 
 use super::decl::RType;
 use super::lookup::Lookup;
@@ -24,14 +25,6 @@ pub struct SpfWho {
     pub sender: String,
     /// The HELO name (`%{h}`, and `%{r}`, the receiving host).
     pub helo: String,
-}
-
-/// Whether any `exists:` of `spf` uses `%{p}`, which this settling leaves to mail-auth
-/// (and mail-auth's cache interface then matches whatever the answer).
-pub fn needs_ptr(spf: &Spf) -> bool {
-    spf.directives.iter().any(
-        |d| matches!(&d.mechanism, Mechanism::Exists { macro_string } if macro_string.needs_ptr()),
-    )
 }
 
 /// The name an `exists:` target expands to for `who`, in the record of `domain`.
