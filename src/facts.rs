@@ -190,6 +190,29 @@ mod tests {
     use super::*;
 
     #[test]
+    fn each_name_gives_its_own_fact() {
+        let f = Facts {
+            fqdn: Some("fqdn".into()),
+            ipv4: Some("ipv4".into()),
+            ipv6: Some("ipv6".into()),
+            postfix_version: Some("postfix_version".into()),
+            instance_id: "not a fact inputs name".into(),
+            log_backend: Some("log_backend".into()),
+            firewall: "firewall".into(),
+            sshd_port: "sshd_port".into(),
+            sshd_ports: "sshd_ports".into(),
+        };
+        for name in NAMES {
+            assert_eq!(f.get(name), Some(name));
+        }
+        assert_eq!(f.get("instance_id"), None);
+        let empty = Facts::default();
+        assert_eq!(empty.get("sshd_port"), None);
+        assert_eq!(empty.get("firewall"), None);
+        assert_eq!(empty.get("sshd_ports"), Some(""), "no sshd: an empty list");
+    }
+
+    #[test]
     fn offline_root_uses_tree_files_only() {
         let t = tempfile::tempdir().unwrap();
         std::fs::create_dir(t.path().join("etc")).unwrap();

@@ -77,9 +77,9 @@ fn listen_port(value: &str) -> Option<u16> {
     let v = value.split_whitespace().next()?;
     let rest = match v.strip_prefix('[') {
         Some(r) => r.split_once(']')?.1,
-        // An IPv6 address without brackets has several colons and no port.
-        None if v.matches(':').count() == 1 => &v[v.find(':')?..],
-        None => return None,
+        // An IPv6 address without brackets (no port) has more colons after the first:
+        // what follows it is no number.
+        None => &v[v.find(':')?..],
     };
     rest.strip_prefix(':')?.parse().ok().filter(|p| *p > 0)
 }
@@ -146,6 +146,9 @@ mod tests {
         let first = |t: &str| ports(t).0.first().copied();
         assert_eq!(first("# Port 2222\nMatch User bob\n  Port 2300\n"), None);
         assert_eq!(first("Port   2222 # moved\n"), Some(2222));
+        assert_eq!(first("Port = 2223\n"), Some(2223));
+        assert_eq!(first("ListenAddress = [::1]:2224\n"), None);
+        assert_eq!(ports("ListenAddress = [::1]:2224\n").1, [2224]);
         assert_eq!(first("Port nonsense\nPort 2\n"), Some(2));
     }
 
