@@ -120,10 +120,9 @@ pub fn walk(look: &Lookup, domain: &DName, root: &Spf) -> Result<Tree, String> {
                     Mechanism::Exists { macro_string } => {
                         tree.lookups += 1;
                         tree.exists_ptr |= macro_string.needs_ptr();
-                        if let Macro::Literal(_) = macro_string {
-                            if let Some(n) = literal(macro_string, &d) {
-                                carry.push((n, RType::A));
-                            }
+                        // A target without macros is known now: ask it with the next level.
+                        if matches!(macro_string, Macro::Literal(_)) {
+                            carry.extend(literal(macro_string, &d).map(|n| (n, RType::A)));
                         }
                     }
                     _ => {}
