@@ -118,7 +118,7 @@ fn every_port_sshd_listens_on_is_opened_unless_open_ports_is_given() {
     assert_eq!(ports(&t), "tcp dport { 2222, 22, 2300 } accept");
     let jail = t.read("/etc/fail2ban/jail.d/firstboot.local");
     assert!(
-        jail.contains("[sshd]\nenabled = true\nport = 2222\n"),
+        jail.contains("[sshd]\nenabled = true\nport = 2222,22,2300\n"),
         "{jail}"
     );
     // The check wants the same ports (named where firstboot does not manage it).
