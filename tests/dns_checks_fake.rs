@@ -312,7 +312,7 @@ fn spf_exists_macros_expand_per_address_and_keep_their_qualifier() {
 }
 
 #[test]
-fn spf_exists_in_an_include_is_settled_and_one_with_p_warns() {
+fn spf_exists_in_an_include_is_settled_and_p_is_the_validated_ptr_name() {
     let mut z = spf_zone(
         "v=spf1 include:_spf.example.net -all",
         vec![("10.2.0.192._spf.example.net", RType::A, "127.0.0.2")],
@@ -327,16 +327,44 @@ fn spf_exists_in_an_include_is_settled_and_one_with_p_warns() {
     v["spf"]["ipv6"] = json!("");
     let (r, _) = run(z, v.clone());
     assert_eq!(r.status, CheckStatus::Pass, "{}", r.detail);
-    // %{p} (the validated PTR name) is left to mail-auth: not proven, a warning.
-    // When it decides, mail-auth's answer stands (a pass, not proven), not a guess.
-    for rec in [
-        "v=spf1 ip4:192.0.2.10 exists:%{p}.example.test -all",
-        "v=spf1 exists:%{p}.example.test -all",
-    ] {
-        let (r, _) = run(spf_zone(rec, vec![]), v.clone());
-        assert_eq!(r.status, CheckStatus::Warn, "{rec}: {}", r.detail);
-        assert!(r.detail.contains("%{p}"), "{}", r.detail);
-    }
+
+    // %{p}: the PTR name whose own address is the client's (mail.example.test here).
+    let rec = "v=spf1 exists:%{p}._ok.example.test -all";
+    let listed = |name: &'static str| vec![(name, RType::A, "127.0.0.2")];
+    let (r, _) = run(
+        spf_zone(rec, listed("mail.example.test._ok.example.test")),
+        v.clone(),
+    );
+    assert_eq!(r.status, CheckStatus::Pass, "{}", r.detail);
+    let (r, _) = run(spf_zone(rec, vec![]), v.clone());
+    assert_eq!(r.status, CheckStatus::Fail, "{}", r.detail);
+    // Of two validated names, the one under the domain; the other comes first.
+    let ptr = "10.2.0.192.in-addr.arpa";
+    let mut z = without(
+        spf_zone(rec, listed("mail.example.test._ok.example.test")),
+        ptr,
+        RType::Ptr,
+    );
+    z.push((ptr, RType::Ptr, "vm-1.provider.example.net"));
+    z.push((ptr, RType::Ptr, "mail.example.test"));
+    z.push(("vm-1.provider.example.net", RType::A, "192.0.2.10"));
+    let (r, asked) = run(z, v.clone());
+    assert_eq!(r.status, CheckStatus::Pass, "{}", r.detail);
+    assert!(
+        asked
+            .iter()
+            .any(|a| a.contains("A vm-1.provider.example.net")),
+        "both names are checked for the client's address: {asked:?}"
+    );
+    // A PTR name that does not point back is not validated: %{p} is `unknown`.
+    let mut z = without(
+        spf_zone(rec, listed("unknown._ok.example.test")),
+        ptr,
+        RType::Ptr,
+    );
+    z.push((ptr, RType::Ptr, "vm-1.provider.example.net"));
+    let (r, _) = run(z, v);
+    assert_eq!(r.status, CheckStatus::Pass, "{}", r.detail);
 }
 
 #[test]

@@ -25,11 +25,6 @@ pub const MAX_LOOKUPS: usize = 10;
 pub struct Tree {
     /// Terms that cause a DNS lookup (include, a, mx, ptr, exists, redirect).
     pub lookups: usize,
-    /// The tree has an `exists:` whose target uses `%{p}` (the validated PTR name),
-    /// which is left to mail-auth, whose cache interface matches it whatever the
-    /// answer: an evaluation's `pass` is then not proven. Other `exists:` terms are
-    /// settled for each evaluation ([`super::spf_exists`]).
-    pub exists_ptr: bool,
     /// Includes or redirects whose target has no usable record.
     pub broken: Vec<String>,
 }
@@ -118,8 +113,8 @@ pub fn walk(look: &Lookup, domain: &DName, root: &Spf) -> Result<Tree, String> {
                     }
                     Mechanism::Ptr { .. } => tree.lookups += 1,
                     Mechanism::Exists { macro_string } => {
+                        // Settled for each evaluation ([`super::spf_exists`]).
                         tree.lookups += 1;
-                        tree.exists_ptr |= macro_string.needs_ptr();
                         // A target without macros is known now: ask it with the next level.
                         if matches!(macro_string, Macro::Literal(_)) {
                             carry.extend(literal(macro_string, &d).map(|n| (n, RType::A)));
