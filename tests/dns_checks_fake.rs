@@ -256,6 +256,8 @@ fn spf_exists_matches_only_when_its_target_has_an_address() {
         asked.iter().any(|a| a.contains("A ok.example.test")),
         "{asked:?}"
     );
+    // No %{p} in the record: no PTR is asked for it.
+    assert!(!asked.iter().any(|a| a.contains("PTR")), "{asked:?}");
     // The target without an address: the term does not match and -all fails both.
     let (r, _) = run(spf_zone(rec, vec![]), spf());
     assert_eq!(r.status, CheckStatus::Fail, "{}", r.detail);

@@ -4,7 +4,8 @@
 # (evaluated by mail-auth), DMARC, DNSSEC (example.test is signed), DANE and DKIM
 # pass; then each is broken on purpose in the zone and reported as FAIL under its id:
 # the DKIM record replaced by another key, SPF without the host's address (and SPF
-# listing it through exists:, then not, beside pyspf's verdict), the PTR of
+# listing it through exists: with %{i}, then not, then with %{p}, beside pyspf's
+# verdict), the PTR of
 # mail's address pointing elsewhere (set in Knot with knotc, put back by the trap).
 # mail.loopback (a probe held once signed, judged by mail-auth) passes, then fails
 # with the other DKIM key, leaving no queue entry. dns.dane is
@@ -106,6 +107,13 @@ scenario_validate_dns_checks_pass_then_fail_by_id() {
   e2e_assert_check "$out" FAIL dns.spf "" "validate with the exists: listing removed"
   e2e_assert_contains "$(_vdns_json dns.spf)" "fail for $v4" "dns.spf's detail with the exists: listing removed"
   e2e_assert_eq fail "$(e2e_exec world -- /usr/bin/python3 -c "$pyspf" "$v4" 2>&1)" "pyspf with the exists: listing removed"
+  # %{p}, the PTR name that points back (mail.example.test): listed, both pass.
+  printf 'server %s\nzone example.test.\nupdate delete example.test. TXT\nupdate add example.test. 300 TXT "v=spf1 ip6:%s exists:%%{p}._p.example.test -all"\nupdate add mail.example.test._p.example.test. 300 A 127.0.0.2\nsend\n' \
+    "${E2E_HOST_V4[dns]}" "$v6" | e2e_exec mail -- knsupdate -k /run/e2e/tsig.key ||
+    e2e_fail "could not publish SPF with exists:%{p}"
+  _vdns_validate
+  e2e_assert_check "$out" PASS dns.spf "" "validate with the host listed through exists:%{p}"
+  e2e_assert_eq pass "$(e2e_exec world -- /usr/bin/python3 -c "$pyspf" "$v4" 2>&1)" "pyspf with the host listed through exists:%{p}"
 
   # The PTR of mail's address pointing elsewhere.
   _vdns_ptr vm-1.provider.example.net. || e2e_fail "could not change the PTR in Knot"
