@@ -264,6 +264,49 @@ fn spf_exists_is_judged_by_whether_the_senders_name_has_an_address() {
 }
 
 #[test]
+fn an_exists_beyond_ten_lookups_is_permerror_and_never_asked() {
+    // Ten exists: terms, then one for this host's address: a receiver stops at the
+    // limit (permerror); listed at the third, it passes before getting there.
+    let mut terms: Vec<String> = (1..=10)
+        .map(|n| format!("exists:n{n}._x.example.test"))
+        .collect();
+    terms.push("exists:%{i}._ok.example.test".into());
+    let record = leak(format!("v=spf1 {} -all", terms.join(" ")));
+    for (listed, want) in [
+        (None, "spf=permerror"),
+        (Some("n3._x.example.test"), "spf=pass"),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let (der, rec) = key();
+        let mut z = zone(&rec);
+        z.retain(|(n, t, _)| !(*n == "example.test" && *t == RType::Txt));
+        z.push(("example.test", RType::Txt, record));
+        z.push(("192.0.2.10._ok.example.test", RType::A, "127.0.0.2"));
+        z.extend(listed.map(|n| (n, RType::A, "127.0.0.2")));
+        let (h, f, _) = rig(dir.path(), der, "hold", z.clone());
+        let asked = Arc::new(Mutex::new(Vec::new()));
+        *f.net.handler.lock().unwrap() =
+            Some(Arc::new(serve(Arc::new(Mutex::new(z)), asked.clone())));
+        let r = run(&h, check());
+        assert!(
+            r.detail.starts_with(&format!("dkim=pass {want}")),
+            "{}",
+            r.detail
+        );
+        let got = asked.lock().unwrap().clone();
+        assert!(
+            got.iter().any(|a| a.ends_with("A n10._x.example.test.")),
+            "{got:?}"
+        );
+        assert!(
+            !got.iter()
+                .any(|a| a.contains("_ok.example.test") || a.contains("invalid")),
+            "{got:?}"
+        );
+    }
+}
+
+#[test]
 fn relay_mode_judges_the_message_from_the_smarthost() {
     let dir = tempfile::tempdir().unwrap();
     let (der, rec) = key();

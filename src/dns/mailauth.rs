@@ -7,7 +7,7 @@
 
 use super::lookup::Lookup;
 use super::name::DName;
-use super::spf_exists::{settle, SpfWho};
+use super::spf_exists::{settle, SpfWho, OVER_LIMIT};
 use mail_auth::common::parse::TxtRecordParser;
 use mail_auth::hickory_resolver::config::{ResolverConfig, ResolverOpts};
 use mail_auth::hickory_resolver::proto::op::ResponseCode;
@@ -201,8 +201,12 @@ impl ResolverCache<Box<str>, Txt> for SeamCache<'_, '_> {
         Box<str>: Borrow<Q>,
         Q: Hash + Eq + ?Sized,
     {
+        let key = key_text(q);
+        if key.trim_end_matches('.') == OVER_LIMIT {
+            return Some(Txt::Error(mail_auth::Error::ParseError));
+        }
         Some(match self.txt_strings(q) {
-            Ok(txt) => self.spf_at(&key_text(q), &txt),
+            Ok(txt) => self.spf_at(&key, &txt),
             Err(e) => Txt::Error(resolver_error(e)),
         })
     }

@@ -14,6 +14,12 @@ use super::record::Data;
 use mail_auth::spf::{Directive, Macro, Mechanism, Spf, Variables};
 use std::net::IpAddr;
 
+/// The include that takes the place of an `exists:` beyond the tenth of one record: the
+/// cache answers it with a parse error, so mail-auth gives `permerror` if evaluation
+/// gets that far (a receiver would have passed RFC 7208's ten lookups by then), and no
+/// record makes us ask more than ten names.
+pub const OVER_LIMIT: &str = "over-the-lookup-limit.firstboot.invalid";
+
 /// Who an SPF evaluation is for: the values `exists:` targets expand from.
 #[derive(Debug, Clone)]
 pub struct SpfWho {
@@ -75,10 +81,20 @@ pub fn settle(look: &Lookup, who: &SpfWho, domain: &str, spf: &Spf) -> Result<Op
     // `%{p}` costs PTR and address lookups: made once, and only for a target using it.
     let mut p: Option<String> = None;
     let mut kept: Vec<Directive> = Vec::with_capacity(spf.directives.len());
+    let mut settled = 0;
     for d in spf.directives.iter() {
         match &d.mechanism {
+            Mechanism::Exists { .. } if settled == super::spf::MAX_LOOKUPS => {
+                kept.push(Directive {
+                    qualifier: d.qualifier.clone(),
+                    mechanism: Mechanism::Include {
+                        macro_string: Macro::Literal(OVER_LIMIT.as_bytes().into()),
+                    },
+                });
+            }
             Mechanism::Exists { macro_string } => {
                 changed = true;
+                settled += 1;
                 if macro_string.needs_ptr() && p.is_none() {
                     p = Some(validated(look, who.ip, domain)?);
                 }
