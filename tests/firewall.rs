@@ -114,6 +114,9 @@ fn every_port_sshd_listens_on_is_opened_unless_open_ports_is_given() {
     };
     let t = tree(relay, true);
     sshd(&t);
+    let plan = t.fb(&["plan", "--profile", "advanced"]);
+    let err = String::from_utf8_lossy(&plan.stderr).to_string();
+    assert!(!err.contains("sshd listens on"), "{err}");
     ok(&t.fb(&["run", "--profile", "advanced"]));
     assert_eq!(ports(&t), "tcp dport { 2222, 22, 2300 } accept");
     let jail = t.read("/etc/fail2ban/jail.d/firstboot.local");
@@ -137,7 +140,17 @@ fn every_port_sshd_listens_on_is_opened_unless_open_ports_is_given() {
         true,
     );
     t.write("/etc/ssh/sshd_config", "Port 2200\nPort 2201\n");
-    ok(&t.fb(&["run", "--profile", "advanced"]));
+    // sshd's second port is left out: plan and run say so, naming it.
+    let plan = t.fb(&["plan", "--profile", "advanced"]);
+    let err = String::from_utf8_lossy(&plan.stderr).to_string();
+    assert!(err.contains("warning: sshd listens on port 2201 "), "{err}");
+    let run = t.fb(&["run", "--profile", "advanced"]);
+    ok(&run);
+    assert!(
+        stdout(&run).contains("sshd listens on port 2201 "),
+        "{}",
+        stdout(&run)
+    );
     assert_eq!(ports(&t), "tcp dport { 2200, 443, 2222 } accept");
     let t = tree("monitoring:\n  open_ports: [0, \"x\"]\n", true);
     let out = t.fb(&["plan", "--profile", "advanced"]);

@@ -12,6 +12,7 @@ pub mod records;
 pub mod relay_spf;
 pub mod rollback;
 pub mod run;
+pub mod ssh_ports;
 pub mod status;
 pub mod validate;
 pub mod validate_out;

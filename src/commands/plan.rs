@@ -20,6 +20,9 @@ pub fn plan(cli: &Cli, sel: &Selection, force: bool, json: bool) -> Result<()> {
     if let Some(w) = super::relay_spf::warning(&p.inputs.values) {
         eprintln!("warning: {w}");
     }
+    if let Some(w) = super::ssh_ports::warning(&p.inputs.values, &p.facts.sshd_ports) {
+        eprintln!("warning: {w}");
+    }
     let mut report = plan::plan(&p, &state, force, false);
     if let Some(f) = &interrupted {
         let touched = crate::backup::load(&state_root, &f.run_id, &f.module)?

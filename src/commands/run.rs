@@ -43,6 +43,9 @@ pub fn run(cli: &Cli, sel: &Selection, flags: Flags, logs: &Logs) -> Result<()> 
             rep.note(&format!("preflight WARN {} {}: {}", r.id, r.name, r.detail));
         }
     }
+    if let Some(w) = super::ssh_ports::warning(&p.inputs.values, &p.facts.sshd_ports) {
+        rep.note(&format!("warning: {w}"));
+    }
     let opts = RunOpts {
         force: flags.force,
         overwrite: flags.overwrite,
