@@ -116,6 +116,7 @@ scenario_firewall_opens_exactly_the_ports_of_the_mode() {
   out=$(e2e_exec mail -- firstboot run --profile advanced --only monitoring --force 2>&1) ||
     e2e_fail "the run in local mode failed: $out"
   e2e_assert_contains "$out" "command nft -f /etc/nftables.d/firstboot.nft" "the run in local mode"
+  e2e_assert_contains "$out" "warning: sshd listens on port 2223 " "the run leaving out sshd's second port"
   _fw_expect open 25 2222 2525
   _fw_expect dropped 465 587 993 995 2223
   _fw_validate
