@@ -56,6 +56,23 @@ _vdns_json() {
   e2e_check_json 9-mail_config "$1"
 }
 
+# _vdns_pyspf: pyspf's result on world for mail from postmaster@example.test sent by
+# mail's IPv4 address with HELO mail.example.test.
+_vdns_pyspf() {
+  e2e_exec world -- /usr/bin/python3 -c 'import sys, spf; print(spf.check2(i=sys.argv[1], s="postmaster@example.test", h="mail.example.test")[0])' \
+    "${E2E_HOST_V4[mail]}" 2>&1
+}
+
+# _vdns_exists TERM NAME: the domain's SPF made `ip6:<mail's> exists:TERM -all` and NAME
+# given an A record; validate's dns.spf passes, and so does pyspf. Sets out and rc.
+_vdns_exists() {
+  printf 'server %s\nzone example.test.\nupdate delete example.test. TXT\nupdate add example.test. 300 TXT "v=spf1 ip6:%s exists:%s -all"\nupdate add %s. 300 A 127.0.0.2\nsend\n' \
+    "${E2E_HOST_V4[dns]}" "${E2E_HOST_V6[mail]}" "$1" "$2" | e2e_exec mail -- knsupdate -k /run/e2e/tsig.key ||
+    e2e_fail "could not publish SPF with exists:$1"
+  _vdns_validate
+  e2e_assert_check "$out" PASS dns.spf "" "validate with the host listed through exists:$1"
+  e2e_assert_eq pass "$(_vdns_pyspf)" "pyspf with the host listed through exists:$1"
+}
 
 scenario_validate_dns_checks_pass_then_fail_by_id() {
   _mail_full_up >/dev/null
@@ -92,28 +109,17 @@ scenario_validate_dns_checks_pass_then_fail_by_id() {
   # exists: with a macro, evaluated for each address: mail's IPv4 address listed under
   # _spf passes, and pyspf on world says pass too; the listing removed fails, as pyspf
   # says. (IPv6 goes through ip6:, so only the exists: term decides for IPv4.)
-  local v4=${E2E_HOST_V4[mail]} v6=${E2E_HOST_V6[mail]} pyspf
-  pyspf='import sys, spf; print(spf.check2(i=sys.argv[1], s="postmaster@example.test", h="mail.example.test")[0])'
-  printf 'server %s\nzone example.test.\nupdate delete example.test. TXT\nupdate add example.test. 300 TXT "v=spf1 ip6:%s exists:%%{i}._spf.example.test -all"\nupdate add %s._spf.example.test. 300 A 127.0.0.2\nsend\n' \
-    "${E2E_HOST_V4[dns]}" "$v6" "$v4" | e2e_exec mail -- knsupdate -k /run/e2e/tsig.key ||
-    e2e_fail "could not publish SPF with exists:"
-  _vdns_validate
-  e2e_assert_check "$out" PASS dns.spf "" "validate with the host listed through exists:"
-  e2e_assert_eq pass "$(e2e_exec world -- /usr/bin/python3 -c "$pyspf" "$v4" 2>&1)" "pyspf with the host listed through exists:"
+  local v4=${E2E_HOST_V4[mail]}
+  _vdns_exists '%{i}._spf.example.test' "$v4._spf.example.test"
   printf 'server %s\nzone example.test.\nupdate delete %s._spf.example.test. A\nsend\n' \
     "${E2E_HOST_V4[dns]}" "$v4" | e2e_exec mail -- knsupdate -k /run/e2e/tsig.key ||
     e2e_fail "could not remove the exists: listing"
   _vdns_validate
   e2e_assert_check "$out" FAIL dns.spf "" "validate with the exists: listing removed"
   e2e_assert_contains "$(_vdns_json dns.spf)" "fail for $v4" "dns.spf's detail with the exists: listing removed"
-  e2e_assert_eq fail "$(e2e_exec world -- /usr/bin/python3 -c "$pyspf" "$v4" 2>&1)" "pyspf with the exists: listing removed"
+  e2e_assert_eq fail "$(_vdns_pyspf)" "pyspf with the exists: listing removed"
   # %{p}, the PTR name that points back (mail.example.test): listed, both pass.
-  printf 'server %s\nzone example.test.\nupdate delete example.test. TXT\nupdate add example.test. 300 TXT "v=spf1 ip6:%s exists:%%{p}._p.example.test -all"\nupdate add mail.example.test._p.example.test. 300 A 127.0.0.2\nsend\n' \
-    "${E2E_HOST_V4[dns]}" "$v6" | e2e_exec mail -- knsupdate -k /run/e2e/tsig.key ||
-    e2e_fail "could not publish SPF with exists:%{p}"
-  _vdns_validate
-  e2e_assert_check "$out" PASS dns.spf "" "validate with the host listed through exists:%{p}"
-  e2e_assert_eq pass "$(e2e_exec world -- /usr/bin/python3 -c "$pyspf" "$v4" 2>&1)" "pyspf with the host listed through exists:%{p}"
+  _vdns_exists '%{p}._p.example.test' mail.example.test._p.example.test
 
   # The PTR of mail's address pointing elsewhere.
   _vdns_ptr vm-1.provider.example.net. || e2e_fail "could not change the PTR in Knot"
