@@ -3,7 +3,7 @@
 //! first). sshd listens on every `Port` it reads (the option adds up, it is not "first
 //! one wins") and on the port of each `ListenAddress` that names one; `sshd_port` is the
 //! first `Port` read, else 22, sshd's default. The firewall opens them all and
-//! fail2ban's sshd jail bans on the first, so a host whose SSH moved, or listens on a
+//! fail2ban's sshd jail bans on all of them, so a host whose SSH moved, or listens on a
 //! second port, is not locked out.
 
 use crate::host::{HostError, Root};
