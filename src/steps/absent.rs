@@ -60,13 +60,11 @@ impl Step for AbsentStep {
         run: &mut RunState,
         backup: &mut Backup,
     ) -> Result<Planned, StepError> {
-        let planned = self.plan(cx, run)?;
-        if !planned.change.is_change() {
-            return Ok(planned);
-        }
-        backup.record_file(&self.path)?;
-        cx.host.root.remove_file(&self.path)?;
-        run.changed.insert(self.path.clone());
-        Ok(planned)
+        super::apply_planned(self, cx, run, |run| {
+            backup.record_file(&self.path)?;
+            cx.host.root.remove_file(&self.path)?;
+            run.changed.insert(self.path.clone());
+            Ok(())
+        })
     }
 }

@@ -72,23 +72,21 @@ impl Step for DirectoryStep {
         run: &mut RunState,
         backup: &mut Backup,
     ) -> Result<Planned, StepError> {
-        let planned = self.plan(cx, run)?;
-        if !planned.change.is_change() {
-            return Ok(planned);
-        }
-        let root = &cx.host.root;
-        let ids = cx.host.owner_ids(&self.owner, &self.group)?;
-        if root.meta(&self.path)?.is_none() {
-            backup.create_parents(&self.path, 0o755, None)?;
-            backup.record_dir_created(&self.path)?;
-            root.create_dir(&self.path, self.mode.0)?;
-        } else {
-            backup.record_file(&self.path)?;
-            root.set_mode(&self.path, self.mode.0)?;
-        }
-        if let Some((u, g)) = ids {
-            root.set_owner(&self.path, u, g)?;
-        }
-        Ok(planned)
+        super::apply_planned(self, cx, run, |_| {
+            let root = &cx.host.root;
+            let ids = cx.host.owner_ids(&self.owner, &self.group)?;
+            if root.meta(&self.path)?.is_none() {
+                backup.create_parents(&self.path, 0o755, None)?;
+                backup.record_dir_created(&self.path)?;
+                root.create_dir(&self.path, self.mode.0)?;
+            } else {
+                backup.record_file(&self.path)?;
+                root.set_mode(&self.path, self.mode.0)?;
+            }
+            if let Some((u, g)) = ids {
+                root.set_owner(&self.path, u, g)?;
+            }
+            Ok(())
+        })
     }
 }

@@ -170,6 +170,22 @@ pub trait Step {
     ) -> Result<Planned, StepError>;
 }
 
+/// The `apply` of a step kind whose plan says all it will do: plan again and, only when
+/// that plan changes something, `make` it so (given the run's state); the plan is the
+/// result. Planning first is what makes a re-run a no-op.
+pub fn apply_planned(
+    step: &(impl Step + ?Sized),
+    cx: &StepCx,
+    run: &mut RunState,
+    make: impl FnOnce(&mut RunState) -> Result<(), StepError>,
+) -> Result<Planned, StepError> {
+    let planned = step.plan(cx, run)?;
+    if planned.change.is_change() {
+        make(run)?;
+    }
+    Ok(planned)
+}
+
 /// Every step kind, by the name used in manifests.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]

@@ -116,22 +116,20 @@ impl Step for DkimKey {
         run: &mut RunState,
         backup: &mut Backup,
     ) -> Result<Planned, StepError> {
-        let planned = self.plan(cx, run)?;
-        if !planned.change.is_change() {
-            return Ok(planned);
-        }
-        let bits = self.bits()?;
-        let (ids, _) = self.ids(cx)?;
-        let root = &cx.host.root;
-        backup.create_parents(&self.path, 0o750, ids)?;
-        let key = rsa::PrivateKey::new(&mut getrandom::SysRng, bits)
-            .map_err(|e| invalid(format!("cannot generate a {bits}-bit RSA key: {e}")))?;
-        let pem = key
-            .to_pkcs1_pem(LineEnding::LF)
-            .map_err(|e| invalid(format!("cannot encode the key: {e}")))?;
-        backup.record_file(&self.path)?;
-        root.write_atomic(&self.path, pem.as_bytes(), 0o600, ids)?;
-        run.changed.insert(self.path.clone());
-        Ok(planned)
+        crate::steps::apply_planned(self, cx, run, |run| {
+            let bits = self.bits()?;
+            let (ids, _) = self.ids(cx)?;
+            let root = &cx.host.root;
+            backup.create_parents(&self.path, 0o750, ids)?;
+            let key = rsa::PrivateKey::new(&mut getrandom::SysRng, bits)
+                .map_err(|e| invalid(format!("cannot generate a {bits}-bit RSA key: {e}")))?;
+            let pem = key
+                .to_pkcs1_pem(LineEnding::LF)
+                .map_err(|e| invalid(format!("cannot encode the key: {e}")))?;
+            backup.record_file(&self.path)?;
+            root.write_atomic(&self.path, pem.as_bytes(), 0o600, ids)?;
+            run.changed.insert(self.path.clone());
+            Ok(())
+        })
     }
 }

@@ -62,21 +62,19 @@ impl Step for HoldRule {
         run: &mut RunState,
         backup: &mut Backup,
     ) -> Result<Planned, StepError> {
-        let planned = self.plan(cx, run)?;
-        if !planned.change.is_change() {
-            return Ok(planned);
-        }
-        let text = match cx.host.is_live() {
-            true => table(&new_secret().map_err(StepError::Invalid)?),
-            false => placeholder(),
-        };
-        let ids = cx.host.owner_ids("root", "root")?;
-        backup.create_parents(&self.path, 0o755, ids)?;
-        backup.record_file(&self.path)?;
-        cx.host
-            .root
-            .write_atomic(&self.path, text.as_bytes(), 0o600, ids)?;
-        run.changed.insert(self.path.clone());
-        Ok(planned)
+        crate::steps::apply_planned(self, cx, run, |run| {
+            let text = match cx.host.is_live() {
+                true => table(&new_secret().map_err(StepError::Invalid)?),
+                false => placeholder(),
+            };
+            let ids = cx.host.owner_ids("root", "root")?;
+            backup.create_parents(&self.path, 0o755, ids)?;
+            backup.record_file(&self.path)?;
+            cx.host
+                .root
+                .write_atomic(&self.path, text.as_bytes(), 0o600, ids)?;
+            run.changed.insert(self.path.clone());
+            Ok(())
+        })
     }
 }

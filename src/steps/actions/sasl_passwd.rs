@@ -190,30 +190,28 @@ impl Step for SaslPasswd {
         run: &mut RunState,
         backup: &mut Backup,
     ) -> Result<Planned, StepError> {
-        let planned = self.plan(cx, run)?;
-        if !planned.change.is_change() {
-            return Ok(planned);
-        }
-        let root = &cx.host.root;
-        let ids = cx.host.owner_ids("root", "root")?;
-        let password = self.password(root)?;
-        backup.create_parents(&self.path, 0o755, None)?;
-        backup.record_file(&self.path)?;
-        backup.record_file(&self.db())?;
-        root.write_atomic(&self.path, &self.table(&password), 0o600, ids)?;
-        // postmap keeps the mode of a map that exists: make it private before it holds
-        // anything, so the password is never in a file others may read.
-        match root.meta(self.db())? {
-            None => root.write_atomic(self.db(), b"", 0o600, ids)?,
-            Some(_) => root.set_mode(self.db(), 0o600)?,
-        }
-        let table = root.path(&self.path)?.display().to_string();
-        cx.host
-            .runner
-            .run_ok(&["postmap".into(), format!("hash:{table}")], None, &[])?;
-        root.set_mode(self.db(), 0o600)?;
-        backup.note_services(&self.notify)?;
-        Ok(planned)
+        crate::steps::apply_planned(self, cx, run, |_| {
+            let root = &cx.host.root;
+            let ids = cx.host.owner_ids("root", "root")?;
+            let password = self.password(root)?;
+            backup.create_parents(&self.path, 0o755, None)?;
+            backup.record_file(&self.path)?;
+            backup.record_file(&self.db())?;
+            root.write_atomic(&self.path, &self.table(&password), 0o600, ids)?;
+            // postmap keeps the mode of a map that exists: make it private before it holds
+            // anything, so the password is never in a file others may read.
+            match root.meta(self.db())? {
+                None => root.write_atomic(self.db(), b"", 0o600, ids)?,
+                Some(_) => root.set_mode(self.db(), 0o600)?,
+            }
+            let table = root.path(&self.path)?.display().to_string();
+            cx.host
+                .runner
+                .run_ok(&["postmap".into(), format!("hash:{table}")], None, &[])?;
+            root.set_mode(self.db(), 0o600)?;
+            backup.note_services(&self.notify)?;
+            Ok(())
+        })
     }
 }
 
