@@ -94,6 +94,7 @@ impl Facts {
         } else {
             (None, None)
         };
+        let (sshd_port, sshd_ports) = crate::sshd_fact::gather(root)?;
         Ok(Facts {
             fqdn,
             ipv4,
@@ -106,8 +107,8 @@ impl Facts {
                 None
             },
             firewall: firewall(root)?,
-            sshd_port: crate::sshd_fact::gather(root)?,
-            sshd_ports: crate::sshd_fact::gather_all(root)?,
+            sshd_port,
+            sshd_ports,
         })
     }
 

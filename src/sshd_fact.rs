@@ -35,26 +35,28 @@ fn texts(root: &Root) -> Result<Vec<String>, HostError> {
     Ok(out)
 }
 
-/// The first `Port` of the drop-ins (in name order), then of the main file, else 22.
-pub fn gather(root: &Root) -> Result<String, HostError> {
-    let first = texts(root)?
+/// The `sshd_port` and `sshd_ports` facts, from one read of sshd's configuration: the
+/// first `Port` of the drop-ins (in name order), then of the main file, else 22; and
+/// every port sshd listens on, in the order read, each once (space-separated): each
+/// `Port` (else 22) and each `ListenAddress` port, none without any configuration file
+/// (no sshd installed).
+pub fn gather(root: &Root) -> Result<(String, String), HostError> {
+    let texts = texts(root)?;
+    let first = texts
         .iter()
         .find_map(|t| ports(t).0.first().copied())
         .unwrap_or(22);
-    Ok(first.to_string())
+    Ok((first.to_string(), every_port(&texts)))
 }
 
-/// Every port sshd listens on, in the order read, each once (space-separated): each
-/// `Port` (else 22) and each `ListenAddress` port; none without any configuration file
-/// (no sshd installed).
-pub fn gather_all(root: &Root) -> Result<String, HostError> {
-    let texts = texts(root)?;
+/// Every port the configuration `texts` make sshd listen on (see [`gather`]).
+fn every_port(texts: &[String]) -> String {
     if texts.is_empty() {
-        return Ok(String::new());
+        return String::new();
     }
     let (mut port, mut listen) = (Vec::new(), Vec::new());
     for t in texts {
-        let (p, l) = ports(&t);
+        let (p, l) = ports(t);
         port.extend(p);
         listen.extend(l);
     }
@@ -68,7 +70,7 @@ pub fn gather_all(root: &Root) -> Result<String, HostError> {
         }
     }
     let words: Vec<String> = all.iter().map(u16::to_string).collect();
-    Ok(words.join(" "))
+    words.join(" ")
 }
 
 /// The port of a `ListenAddress` value: `host:port`, `[v6]:port`; none for a bare
@@ -118,11 +120,11 @@ mod tests {
     fn the_first_port_of_drop_ins_then_of_the_main_file_else_22() {
         let t = tempfile::tempdir().unwrap();
         let root = Root::new(t.path());
-        assert_eq!(gather(&root).unwrap(), "22", "no sshd at all");
+        assert_eq!(gather(&root).unwrap().0, "22", "no sshd at all");
         std::fs::create_dir_all(t.path().join("etc/ssh/sshd_config.d")).unwrap();
         let main = "Include /etc/ssh/sshd_config.d/*.conf\n#Port 22\nport=2200\nPort 2201\n";
         std::fs::write(t.path().join("etc/ssh/sshd_config"), main).unwrap();
-        assert_eq!(gather(&root).unwrap(), "2200");
+        assert_eq!(gather(&root).unwrap().0, "2200");
         std::fs::write(
             t.path().join("etc/ssh/sshd_config.d/50-cloud.conf"),
             "Port 2022\n",
@@ -138,7 +140,7 @@ mod tests {
             "Port 2023\n",
         )
         .unwrap();
-        assert_eq!(gather(&root).unwrap(), "2022");
+        assert_eq!(gather(&root).unwrap().0, "2022");
     }
 
     #[test]
@@ -156,7 +158,7 @@ mod tests {
     fn every_port_sshd_listens_on_is_gathered_once() {
         let t = tempfile::tempdir().unwrap();
         let root = Root::new(t.path());
-        assert_eq!(gather_all(&root).unwrap(), "", "no sshd at all");
+        assert_eq!(gather(&root).unwrap().1, "", "no sshd at all");
         std::fs::create_dir_all(t.path().join("etc/ssh/sshd_config.d")).unwrap();
         std::fs::write(
             t.path().join("etc/ssh/sshd_config.d/50-x.conf"),
@@ -165,19 +167,19 @@ mod tests {
         .unwrap();
         let main = "Port 22\nPort 2222\nListenAddress 2001:db8::2\nListenAddress 0.0.0.0\nMatch User x\n  Port 9\n";
         std::fs::write(t.path().join("etc/ssh/sshd_config"), main).unwrap();
-        assert_eq!(gather_all(&root).unwrap(), "2222 22 2200 2201");
-        assert_eq!(gather(&root).unwrap(), "2222");
+        assert_eq!(gather(&root).unwrap().1, "2222 22 2200 2201");
+        assert_eq!(gather(&root).unwrap().0, "2222");
         // Only ListenAddress ports: the Port default, 22, is still counted (a bare
         // address would listen on it).
         std::fs::write(t.path().join("etc/ssh/sshd_config.d/50-x.conf"), "").unwrap();
         std::fs::write(t.path().join("etc/ssh/sshd_config"), "# all default\n").unwrap();
-        assert_eq!(gather_all(&root).unwrap(), "22", "sshd's own default");
+        assert_eq!(gather(&root).unwrap().1, "22", "sshd's own default");
         std::fs::write(
             t.path().join("etc/ssh/sshd_config"),
             "ListenAddress 10.0.0.1:2022\n",
         )
         .unwrap();
-        assert_eq!(gather_all(&root).unwrap(), "22 2022");
+        assert_eq!(gather(&root).unwrap().1, "22 2022");
     }
 
     #[test]
